@@ -1,0 +1,73 @@
+"""The check pipeline's extension point.
+
+A :class:`Check` looks at a verification subject (one platform image, with its source) and
+yields :class:`CheckResult` values. ``chainproof verify`` runs every registered check whose
+family is enabled and folds the results into a :class:`chainproof.verdict.Verdict`.
+Later capabilities (signatures, SBOM, vulnerabilities, lint, policy) add checks by
+registering them in :mod:`chainproof.checks.registry`.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from chainproof.checks.context import CheckContext
+
+
+class Status(enum.StrEnum):
+    PASS = "pass"  # noqa: S105 - a status, not a password
+    FAIL = "fail"
+    WARN = "warn"
+    SKIP = "skip"
+    ERROR = "error"
+
+
+class Severity(enum.StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One finding. ``id`` is dotted: ``family.name`` (``integrity.layer``)."""
+
+    id: str
+    status: Status
+    severity: Severity
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    @property
+    def blocking(self) -> bool:
+        """Whether this result makes the verdict fail."""
+        return self.status in (Status.FAIL, Status.ERROR)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": str(self.status),
+            "severity": str(self.severity),
+            "message": self.message,
+            "evidence": self.evidence,
+        }
+
+
+class Check(abc.ABC):
+    """A family of related results computed over one subject."""
+
+    #: Family prefix of every id this check yields ("integrity", "signature", ...).
+    family: str
+
+    @abc.abstractmethod
+    def run(self, context: CheckContext) -> Iterable[CheckResult]:
+        """Yield results. Expected problems are results, not exceptions; an unexpected
+        chainproof Error is turned into an ``error`` result by the pipeline."""
