@@ -130,6 +130,7 @@ def load_platform_image(
     reference: str,
     manifest: Manifest,
     verified: list[Verified],
+    *,
     index: Index | None = None,
     entry: Descriptor | None = None,
 ) -> PlatformImage:
@@ -194,7 +195,7 @@ def resolve(
                 continue
             images.append(
                 load_platform_image(
-                    source, reference, child, [*chain, child_verified], index, entry
+                    source, reference, child, [*chain, child_verified], index=index, entry=entry
                 )
             )
         if nested is None:
