@@ -62,13 +62,14 @@ class Platform:
             os_features=tuple(str(f) for f in features),
         )
 
-    def __str__(self) -> str:
+    @property
+    def name(self) -> str:
+        """``os/arch[/variant]`` without the OS version."""
         text = f"{self.os}/{self.architecture}"
-        if self.variant:
-            text += f"/{self.variant}"
-        if self.os_version:
-            text += f":{self.os_version}"
-        return text
+        return f"{text}/{self.variant}" if self.variant else text
+
+    def __str__(self) -> str:
+        return f"{self.name}:{self.os_version}" if self.os_version else self.name
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"os": self.os, "architecture": self.architecture}

@@ -1,0 +1,11 @@
+"""The checks ``chainproof verify`` runs, in order. Capabilities add theirs here."""
+
+from __future__ import annotations
+
+from chainproof.checks.integrity import IntegrityCheck
+from chainproof.checks.interface import Check
+
+
+def default_checks() -> list[Check]:
+    # Integrity first: it streams the layers once and later checks reuse what it saw.
+    return [IntegrityCheck()]

@@ -1,0 +1,83 @@
+"""Options shared by every command that takes an IMAGE, and output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chainproof.errors import InputError
+from chainproof.oci.open import OpenOptions
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from chainproof.layers.scan import Progress
+
+
+def add_image_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--platform",
+        default="",
+        metavar="OS/ARCH[/VARIANT][:OS.VERSION]",
+        help="platform to select from an index (e.g. windows/amd64:10.0.20348)",
+    )
+    parser.add_argument(
+        "--all-platforms", action="store_true", help="verify every platform of an index"
+    )
+
+
+def open_options_from_args(args: argparse.Namespace) -> OpenOptions:
+    return OpenOptions(
+        platform=args.platform,
+        all_platforms=getattr(args, "all_platforms", False),
+        registry=getattr(args, "registry_options", None),
+    )
+
+
+def add_format_option(parser: argparse.ArgumentParser, *choices: str) -> None:
+    parser.add_argument(
+        "--format", choices=choices or ("text", "json"), default="text", help="output format"
+    )
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Print, or write ``output`` atomically (never a partial file)."""
+    if not output:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    target = Path(output)
+    temporary = target.with_name(f".{target.name}.tmp")
+    try:
+        temporary.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        temporary.replace(target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise InputError(f"cannot write {output}: {exc.strerror}") from None
+
+
+@contextmanager
+def layer_progress(enabled: bool) -> Iterator[Progress | None]:
+    """A rich progress bar over layer bytes when stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        transient=True,
+    ) as bar:
+        tasks: dict[int, object] = {}
+
+        def update(layer: int, done: int, total: int) -> None:
+            if layer not in tasks:
+                tasks[layer] = bar.add_task(f"layer {layer}", total=total)
+            bar.update(tasks[layer], completed=done)  # type: ignore[arg-type]
+
+        yield update

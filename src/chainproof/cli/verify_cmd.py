@@ -1,0 +1,43 @@
+"""``chainproof verify IMAGE``: run the check pipeline and print a verdict."""
+
+from __future__ import annotations
+
+import argparse
+
+from chainproof.cli.common import (
+    add_format_option,
+    add_image_options,
+    layer_progress,
+    open_options_from_args,
+    write_output,
+)
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "verify", help="verify an image: integrity (and more as configured); exit 1 on failure"
+    )
+    parser.add_argument("image", metavar="IMAGE")
+    add_image_options(parser)
+    add_format_option(parser)
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the verdict to FILE")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="list passing checks too (text format)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chainproof.report import verdict as render
+    from chainproof.verify import verify_image
+
+    with layer_progress(not args.no_progress) as progress:
+        verdict = verify_image(args.image, open_options_from_args(args), progress=progress)
+    text = (
+        render.to_json(verdict)
+        if args.format == "json"
+        else render.to_text(verdict, verbose=args.verbose)
+    )
+    write_output(text, args.output)
+    return 0 if verdict.passed else 1

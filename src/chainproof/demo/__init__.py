@@ -1,0 +1,1 @@
+"""The embedded sample and the ``chainproof demo`` walk-through."""

@@ -1,0 +1,219 @@
+"""One streaming pass over every layer of an image.
+
+For each layer the compressed bytes are hashed against the descriptor (digest and size), then
+decompressed and hashed against the config's ``rootfs.diff_ids`` entry; when consumers are
+registered (SBOM catalogers, lint of files) the same stream is walked as tar and entries are
+offered to them. A layer is read once, whatever asks for it, and memory stays flat.
+
+The compressed side (read + hash) runs in a reader thread while this thread inflates and
+hashes the result: hashlib and ISA-L release the GIL, so the two overlap on two cores.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Protocol
+
+from chainproof.errors import Error, IntegrityError, MalformedError
+from chainproof.layers.decompress import decompress
+from chainproof.layers.walker import LayerEntry, LayerWalker, UnsafeEntry
+from chainproof.oci import mediatypes as mt
+from chainproof.oci.digest import Digest, DigestVerifier
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from chainproof.oci.image import PlatformImage
+    from chainproof.oci.model import Descriptor
+    from chainproof.oci.sources.interface import ImageSource
+
+
+class EntryConsumer(Protocol):
+    """Something that wants to see layer entries (an SBOM cataloger, a file linter)."""
+
+    def wants(self, entry: LayerEntry) -> bool:
+        """Cheap filter; only wanted entries are passed to :meth:`consume`."""
+
+    def consume(self, layer: int, entry: LayerEntry, open_file: Callable[[], IO[bytes]]) -> None:
+        """Handle an entry; ``open_file()`` reads a regular file's content, once, now."""
+
+
+@dataclass(frozen=True)
+class LayerReport:
+    index: int
+    descriptor: Descriptor
+    diff_id: Digest | None
+    digest_ok: bool = False
+    diff_id_ok: bool = False
+    skipped: str = ""  # reason the layer was not read (foreign layer not allowed)
+    error: str = ""
+    uncompressed_size: int = 0
+    unsafe: tuple[UnsafeEntry, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and not self.skipped and self.digest_ok and self.diff_id_ok
+
+
+#: Progress callback: (layer index, compressed bytes read so far, layer size).
+Progress = Callable[[int, int, int], None]
+
+_END = object()
+
+
+def _read_ahead(chunks: Iterator[bytes], depth: int = 8) -> Iterator[bytes]:
+    """Pull ``chunks`` in a thread, at most ``depth`` chunks ahead (bounded memory)."""
+    pipe: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def pump() -> None:
+        try:
+            for chunk in chunks:
+                while not stop.is_set():
+                    try:
+                        pipe.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            pipe.put(_END)
+        except BaseException as exc:
+            pipe.put(exc)
+
+    worker = threading.Thread(target=pump, name="chainproof-reader", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = pipe.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, bytes)  # noqa: S101 - queue carries bytes or markers
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _verified(
+    chunks: Iterable[bytes], verifier: DigestVerifier, progress: Callable[[int], None] | None
+) -> Iterator[bytes]:
+    for chunk in chunks:
+        verifier.update(chunk)
+        if progress is not None:
+            progress(verifier.size)
+        yield chunk
+
+
+def scan_layer(
+    source: ImageSource,
+    index: int,
+    descriptor: Descriptor,
+    diff_id: Digest | None,
+    *,
+    windows: bool,
+    consumers: Sequence[EntryConsumer] = (),
+    progress: Progress | None = None,
+    threaded: bool = True,
+) -> LayerReport:
+    what = f"layer {index} {descriptor.digest.short()}"
+    compression = mt.layer_compression(descriptor.media_type)
+    report = LayerReport(index, descriptor, diff_id)
+    if compression is None:
+        return _replace(report, error=f"{what}: unknown layer media type {descriptor.media_type!r}")
+    compressed = DigestVerifier(descriptor.digest, descriptor.size, what)
+    uncompressed = DigestVerifier(diff_id or descriptor.digest, None, f"{what} diff_id")
+    unsafe: tuple[UnsafeEntry, ...] = ()
+    on_bytes = (lambda n: progress(index, n, descriptor.size)) if progress else None
+    try:
+        raw = source.open_blob(descriptor)
+    except Error as exc:
+        if descriptor.is_foreign:
+            # Not in the image's registry at all (Windows base layers on MCR): its digest
+            # still pins it, but we could not read it; the check reports a skip, not a pass.
+            return _replace(report, skipped=str(exc))
+        return _replace(report, error=str(exc))
+    try:
+        if threaded:
+            raw = _read_ahead(iter(raw))
+        stream = _verified(raw, compressed, on_bytes)
+        plain = _verified(decompress(stream, compression, what), uncompressed, None)
+        if consumers:
+            walker = LayerWalker(plain, what, windows=windows)
+            for entry in walker:
+                for consumer in consumers:
+                    if consumer.wants(entry):
+                        consumer.consume(index, entry, walker.open_file)
+            unsafe = tuple(walker.unsafe)
+        else:
+            for _ in plain:
+                pass
+    except MalformedError as exc:
+        # Corrupt compression is usually a corrupt blob: say so by its digest when we can.
+        try:
+            for _ in stream:
+                pass
+            compressed.finish()
+        except IntegrityError as integrity:
+            return _replace(report, error=str(integrity))
+        except Error:
+            pass
+        return _replace(report, digest_ok=True, error=str(exc))
+    except IntegrityError as exc:
+        return _replace(report, error=str(exc))
+    except Error as exc:
+        return _replace(report, error=str(exc))
+    try:
+        compressed.finish()
+    except IntegrityError as exc:
+        return _replace(report, error=str(exc), uncompressed_size=uncompressed.size)
+    report = _replace(report, digest_ok=True, uncompressed_size=uncompressed.size, unsafe=unsafe)
+    if diff_id is None:
+        return _replace(report, error=f"{what}: no diff_id in the config for this layer")
+    actual = uncompressed.actual()
+    if actual != diff_id:
+        return _replace(
+            report,
+            error=f"{what}: diff_id mismatch: config says {diff_id}, uncompressed content is "
+            f"{actual}",
+        )
+    return _replace(report, diff_id_ok=True)
+
+
+def _replace(report: LayerReport, **changes: object) -> LayerReport:
+    return dataclasses.replace(report, **changes)  # type: ignore[arg-type]
+
+
+def scan_image(
+    source: ImageSource,
+    image: PlatformImage,
+    *,
+    consumers: Sequence[EntryConsumer] = (),
+    progress: Progress | None = None,
+    threaded: bool = True,
+) -> list[LayerReport]:
+    """Verify (and walk, for consumers) every layer of ``image``."""
+    windows = image.platform.os.lower() == "windows"
+    diff_ids = image.config.diff_ids
+    reports: list[LayerReport] = []
+    for index, descriptor in enumerate(image.manifest.layers):
+        diff_id = diff_ids[index] if index < len(diff_ids) else None
+        reports.append(
+            scan_layer(
+                source,
+                index,
+                descriptor,
+                diff_id,
+                windows=windows,
+                consumers=consumers,
+                progress=progress,
+                threaded=threaded,
+            )
+        )
+    return reports
