@@ -1,0 +1,191 @@
+"""The build as the rules see it: stages, their base, platform, effective shell and user.
+
+Built from a parsed Dockerfile (:func:`from_dockerfile`) or from an image's history
+(:mod:`chainproof.lint.history`), so every rule runs over both the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from chainproof.lint import shells
+from chainproof.lint.model import Instruction, Script, ShellKind
+from chainproof.lint.parse import ParsedDockerfile, Suppression
+
+_WINDOWS_BASE_RE = re.compile(
+    r"windowsservercore|nanoserver|servercore|mcr\.microsoft\.com/windows|microsoft/windows|"
+    r"dotnet/framework|windows-host-process|hostprocess|ltsc20\d\d|[-:/_]windows\b|\bwindows[-:]",
+    re.IGNORECASE,
+)
+#: Bases whose default user is ContainerAdministrator (Nano Server defaults to ContainerUser).
+_SERVERCORE_RE = re.compile(
+    r"servercore|mcr\.microsoft\.com/windows/server(?:[:@]|$)|mcr\.microsoft\.com/windows(?:[:@]|$)|"
+    r"dotnet/framework/",
+    re.IGNORECASE,
+)
+_VAR_RE = re.compile(
+    r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+@dataclass
+class Run:
+    instr: Instruction
+    script: Script
+    shell_argv: tuple[str, ...]
+    #: heredoc bodies start on the line after the instruction; shell form on its first line
+    text_line: int
+
+
+@dataclass
+class Stage:
+    index: int
+    name: str
+    base: str | None  # expanded image reference; None for an earlier stage or unknown
+    base_stage: int | None
+    from_instr: Instruction | None
+    windows: bool
+    servercore: bool
+    shell: tuple[str, ...]
+    user: str | None = None
+    user_instr: Instruction | None = None
+    runs: list[Run] = field(default_factory=list)
+    instructions: list[Instruction] = field(default_factory=list)
+
+
+@dataclass
+class Unit:
+    file: str
+    stages: list[Stage]
+    instructions: tuple[Instruction, ...]
+    lines: tuple[str, ...] = ()
+    suppressions: dict[int, Suppression] = field(default_factory=dict)
+    dangling: bool = False
+    history: bool = False
+    #: instructions whose "line" is an index into image history rather than a file line
+    global_args: dict[str, str] = field(default_factory=dict)
+
+
+def expand(text: str, variables: dict[str, str]) -> str:
+    """Expand ``$V``, ``${V}``, ``${V:-d}``, ``${V:+a}`` where the value is known."""
+
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(4)
+        value = variables.get(name)
+        op, word = m.group(2), m.group(3) or ""
+        if op == "-":
+            return value if value else word
+        if op == "+":
+            return word if value else ""
+        return value if value is not None else m.group(0)
+
+    return _VAR_RE.sub(repl, text)
+
+
+def is_windows_image(image: str) -> bool:
+    return bool(_WINDOWS_BASE_RE.search(image))
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for item in instr.args:
+        name, eq, value = item.partition("=")
+        out.append((name, _unquote(value) if eq else None))
+    return out
+
+
+def env_pairs(instr: Instruction) -> list[tuple[str, str]]:
+    values = list(instr.args)
+    return [(values[i], _unquote(values[i + 1])) for i in range(0, len(values) - 1, 2)]
+
+
+def run_script(instr: Instruction, shell_argv: tuple[str, ...]) -> tuple[Script, int]:
+    """The script a RUN executes under ``shell_argv`` and the line its text starts on."""
+    if instr.heredocs:
+        body = "\n".join(h.content for h in instr.heredocs)
+        first = body.lstrip().splitlines()[0] if body.strip() else ""
+        kind = shells.kind_of(tuple(first[2:].split())) if first.startswith("#!") else None
+        return shells.lex_script(body, kind or shells.kind_of(shell_argv)), instr.line + 1
+    if instr.json:
+        return shells.lex_exec(instr.args), instr.line
+    text = instr.args[0] if instr.args else ""
+    return shells.lex_script(text, shells.kind_of(shell_argv)), instr.line
+
+
+def from_dockerfile(parsed: ParsedDockerfile) -> Unit:
+    stages: list[Stage] = []
+    by_name: dict[str, int] = {}
+    global_args: dict[str, str] = {}
+    escape_hint = parsed.escape == "`"
+    for instr in parsed.instructions:
+        keyword = instr.keyword
+        if keyword == "FROM":
+            image = expand(instr.args[0], global_args) if instr.args else ""
+            name = instr.args[2] if len(instr.args) >= 3 and instr.args[1].lower() == "as" else ""
+            parent = by_name.get(image.lower())
+            if parent is None and image.isdigit() and int(image) < len(stages):
+                parent = int(image)
+            if parent is not None:
+                p = stages[parent]
+                stage = Stage(
+                    len(stages),
+                    name,
+                    None,
+                    parent,
+                    instr,
+                    p.windows,
+                    p.servercore,
+                    p.shell,
+                    p.user,
+                    p.user_instr,
+                )
+            else:
+                windows = is_windows_image(image) or escape_hint
+                stage = Stage(
+                    len(stages),
+                    name,
+                    image if image else None,
+                    None,
+                    instr,
+                    windows,
+                    windows and bool(_SERVERCORE_RE.search(image)),
+                    shells.WINDOWS_DEFAULT_SHELL if windows else shells.LINUX_DEFAULT_SHELL,
+                )
+            stages.append(stage)
+            if name:
+                by_name[name.lower()] = stage.index
+            continue
+        if not stages:
+            if keyword == "ARG":
+                for key, value in arg_pairs(instr):
+                    if value is not None:
+                        global_args[key] = value
+            continue
+        stage = stages[-1]
+        stage.instructions.append(instr)
+        if keyword == "SHELL" and instr.args:
+            stage.shell = instr.args
+            if shells.kind_of(instr.args) in (ShellKind.POWERSHELL, ShellKind.CMD):
+                # A Windows shell on an unrecognised base tells us the platform.
+                stage.windows = True
+        elif keyword == "USER" and instr.args:
+            stage.user, stage.user_instr = instr.args[0], instr
+        elif keyword == "RUN" or (keyword == "ONBUILD" and instr.sub_keyword == "RUN"):
+            script, line = run_script(instr, stage.shell)
+            stage.runs.append(Run(instr, script, stage.shell, line))
+    return Unit(
+        file=parsed.path,
+        stages=stages,
+        instructions=parsed.instructions,
+        lines=parsed.lines,
+        suppressions=parsed.suppressions,
+        dangling=parsed.dangling_continuation,
+        global_args=global_args,
+    )
