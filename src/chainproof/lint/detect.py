@@ -192,7 +192,7 @@ _DL_FILE_RE = re.compile(
 _DL_EXEC_RE = re.compile(
     r"(?i)(?:\biex\b|invoke-expression|\[scriptblock\]::create)[^;\n]*?"
     r"(?:\.downloadstring|\.downloaddata|\biwr\b|invoke-webrequest|\birm\b|invoke-restmethod|"
-    r"net\.webclient)"
+    r"net\.webclient)[^;\n]*"
 )
 _SH_SUBST_EXEC_RE = re.compile(
     r"(?:\b(?:ba|z|k|da)?sh\b|\bsource\b|(?<![\w.])\.)\s+(?:-\w+\s+)*"

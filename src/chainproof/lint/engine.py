@@ -147,9 +147,32 @@ def pipeline_text(commands: tuple[Command, ...]) -> str:
     return " | ".join(c.text.strip() for c in commands)
 
 
+_PS_ENV_RE = re.compile(r"^\$(?:env:)?([A-Za-z_]\w*)$|^%([A-Za-z_]\w*)%$|^\$\{([A-Za-z_]\w*)\}$")
+
+
+def _stage_variables(stage: Stage) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for instr in stage.instructions:
+        if instr.keyword == "ENV":
+            out.update({k.lower(): v for k, v in env_pairs(instr)})
+        elif instr.keyword == "ARG":
+            out.update({k.lower(): v for k, v in arg_pairs(instr) if v is not None})
+    return out
+
+
+def _resolve(word: str, variables: dict[str, str]) -> str:
+    """``$env:URL`` / ``%URL%`` / ``${URL}`` to the URL an ENV or ARG of the stage gives."""
+    m = _PS_ENV_RE.match(word.strip("'\""))
+    if not m:
+        return ""
+    value = variables.get((m.group(1) or m.group(2) or m.group(3)).lower(), "")
+    return value if detect.host(value) else ""
+
+
 def _rule_downloads_verified(sink: _Sink, stage: Stage) -> None:
     """CP002 / CP003: every download written to a file is checked later in the stage."""
-    checks: list[tuple[int, Run, bool]] = []  # (run index, run, signature?)
+    checks: list[tuple[int, Run, bool, str, bool]] = []  # idx, run, signature?, text, has var
+    variables = _stage_variables(stage)
     fetched: list[tuple[int, str]] = []  # (run index, url) of everything fetched
     items: list[tuple[int, Run, str, str, str]] = []  # run idx, run, url, output, needle
     for idx, run in enumerate(stage.runs):
@@ -161,10 +184,25 @@ def _rule_downloads_verified(sink: _Sink, stage: Stage) -> None:
             sig = any(detect.is_signature_check(c) for c in commands) or (
                 detect.text_has_signature_check(run.script.text)
             )
-            checks.append((idx, run, sig))
+            # What the check looks at: the pipelines holding a hash command (``echo "$SHA
+            # file" | sha256sum -c -`` names the file in echo), else the whole RUN.
+            pipes = [
+                p for p in run.script.pipelines if any(detect.is_hash_check(c) for c in p.commands)
+            ]
+            check_text = " ".join(c.text for p in pipes for c in p.commands) or run.script.text
+            has_var = any(
+                a.startswith(("$", "%", "("))
+                for p in pipes
+                for c in p.commands
+                if detect.is_hash_check(c)
+                for a in c.args
+            )
+            checks.append((idx, run, sig, check_text.lower(), has_var or not pipes))
         urls_in_run = detect.URL_RE.findall(run.script.text)
         for d in _downloads(run):
-            url = d.url if detect.host(d.url) else (urls_in_run[0] if urls_in_run else d.url)
+            url = d.url
+            if not detect.host(url):
+                url = _resolve(url, variables) or (urls_in_run[0] if urls_in_run else url)
             fetched.append((idx, url))
             if d.output == "-":
                 # Content piped straight into an unpacker is installed unchecked.
@@ -188,12 +226,12 @@ def _rule_downloads_verified(sink: _Sink, stage: Stage) -> None:
             re.split(r"[\\/]", output.strip("'\""))[-1].lower() if output not in ("-", "") else ""
         )
         verifier: tuple[int, Run, bool] | None = None
-        for cidx, crun, sig in checks:
+        literal = bool(base) and not base.startswith(("$", "%"))
+        for cidx, crun, sig, check_text, has_var in checks:
             if cidx < idx:
                 continue
-            if cidx == idx or (
-                base and not base.startswith(("$", "%")) and base in crun.script.text.lower()
-            ):
+            covered = base in check_text if literal else cidx == idx
+            if covered or (cidx == idx and has_var):
                 verifier = (cidx, crun, sig)
                 break
         what = output if output not in ("-", "") else "piped content"
@@ -256,7 +294,7 @@ _LEGACY_FLAG_RE = re.compile(
 _WINRM_RES = (
     re.compile(r"(?i)allowunencrypted\W{0,5}(?:-value\s+)?\W{0,3}(\$true|true|1)\b"),
     re.compile(
-        r"(?i)(?:auth[\\/]basic|auth\s*@\{\s*basic|auth\s+@\{[^}]*\bbasic)\W{0,5}(?:-value\s+)?\W{0,3}"
+        r"(?i)(?:auth[\\/]basic|auth\W{0,3}@\{[^}]*\bbasic)\W{0,5}(?:-value\s+)?\W{0,3}"
         r"(\$true|true|1)\b"
     ),
 )
@@ -295,7 +333,13 @@ _ICACLS_TEXT_RE = re.compile(
 _ADMIN_USERS = frozenset(
     {"containeradministrator", "administrator", "nt authority\\system", "system"}
 )
-_REMOTE_PORTS = {"22": "SSH", "3389": "RDP", "5985": "WinRM (HTTP)", "5986": "WinRM (HTTPS)"}
+_REMOTE_PORTS = {
+    "22": "SSH",
+    "3389": "RDP",
+    "5985": "WinRM (HTTP)",
+    "5986": "WinRM (HTTPS)",
+    "8172": "IIS remote management (WMSvc)",
+}
 
 
 def _norm_key(key: str) -> str:
@@ -308,6 +352,8 @@ def _norm_key(key: str) -> str:
 # One pass over the commands serves every Windows rule, hence the length.
 def _rule_windows_commands(sink: _Sink, run: Run) -> None:  # noqa: PLR0915
     text = run.script.text
+    icacls_hit = False
+    registry_labels: set[str] = set()
     for command in _all_commands(run):
         name, args, low = command.name, command.args, command.lower_args
         # CP006 Defender
@@ -387,7 +433,8 @@ def _rule_windows_commands(sink: _Sink, run: Run) -> None:  # noqa: PLR0915
             and low[1] == "administrators"
             and "/add" in low
         ):
-            sink.at_command("CP011", f"{args[2]} added to Administrators", run, command)
+            member = next((a for a in args[2:] if not a.startswith("/")), "an account")
+            sink.at_command("CP011", f"{member} added to Administrators", run, command)
         if name == "add-localgroupmember" and "administrators" in low:
             sink.at_command(
                 "CP011", f"account added to Administrators: {_short(command.text)}", run, command
@@ -400,6 +447,7 @@ def _rule_windows_commands(sink: _Sink, run: Run) -> None:  # noqa: PLR0915
                     tokens = [*re.findall(r"\(([^)]*)\)", perms), re.sub(r"\([^)]*\)", "", perms)]
                     rights = {t.strip().upper() for tok in tokens for t in tok.split(",")}
                     if _ACL_PRINCIPALS.match(principal.strip()) and rights & {"F", "M"}:
+                        icacls_hit = True
                         sink.at_command("CP012", f"icacls grants {args[i + 1]}", run, command)
         # CP013 / CP006 registry
         key = ""
@@ -412,7 +460,8 @@ def _rule_windows_commands(sink: _Sink, run: Run) -> None:  # noqa: PLR0915
         if key:
             norm = _norm_key(key)
             for prefix, (rule_id, label) in _REG_KEYS.items():
-                if norm.startswith(prefix):
+                if norm.startswith(prefix) and label not in registry_labels:
+                    registry_labels.add(label)
                     sink.at_command(
                         rule_id,
                         f"registry change under {label}: {_short(command.text)}",
@@ -423,20 +472,19 @@ def _rule_windows_commands(sink: _Sink, run: Run) -> None:  # noqa: PLR0915
         # CP015 remote administration
         if (
             (name == "add-windowscapability" and "openssh.server" in " ".join(low))
-            or (name in ("start-service", "set-service") and "sshd" in low)
+            or (name in ("start-service", "set-service") and ("sshd" in low or "wmsvc" in low))
             or name in ("enable-psremoting", "set-wsmanquickconfig")
             or (name == "winrm" and low[:1] and low[0] in ("quickconfig", "qc"))
         ):
             sink.at_command(
                 "CP015", f"remote administration enabled: {_short(command.text)}", run, command
             )
-    for m in _ICACLS_TEXT_RE.finditer(text):
+    for m in _ICACLS_TEXT_RE.finditer(text if not icacls_hit else ""):
         sink.at_command("CP012", f"icacls grants {m.group(1)} ({m.group(3)})", run, m.group(0))
     for m in _ACL_RULE_RE.finditer(text):
         sink.at_command("CP012", f"ACL grants {m.group(1)} {m.group(2)}", run, m.group(0))
     for pattern in _WINRM_RES:
-        found = pattern.search(text)
-        if found:
+        for found in pattern.finditer(text):
             sink.at_command(
                 "CP014", f"WinRM weakened: {_short(found.group(0))}", run, found.group(0)
             )
@@ -800,7 +848,8 @@ def _rule_instructions(sink: _Sink, unit: Unit) -> None:
                 for key, value in pairs:
                     if not _SECRET_NAME_RE.search(key) or _SECRET_NAME_EXCLUDE_RE.search(key):
                         continue
-                    if kw == "ENV" and not value:
+                    if kw == "ENV" and (not value or len(value) < 2):
+                        # "_" / "" are the placeholders official images use for run-time values
                         continue
                     severity = Severity.HIGH if value else Severity.MEDIUM
                     shown = "a value" if value else "no default (passed with --build-arg)"

@@ -14,7 +14,7 @@ _IF_RE = re.compile(
     r"(?:\"[^\"]*\"|\S+)\s*(?:==|\s(?:equ|neq|lss|leq|gtr|geq)\s)\s*(?:\"[^\"]*\"|\S+))\s*",
     re.IGNORECASE,
 )
-_FOR_RE = re.compile(r"^for\s+.*?\s+do\s+", re.IGNORECASE)
+_FOR_RE = re.compile(r"^for\s+.*?\s+do\b\s*", re.IGNORECASE)
 
 
 def _split_words(text: str) -> list[str]:
@@ -38,11 +38,23 @@ def _split_words(text: str) -> list[str]:
     return words
 
 
+def _opens_block(buf: list[str]) -> bool:
+    """cmd treats ``(`` as a block only where a command starts or after if/for/else."""
+    head = "".join(buf).strip()
+    if not head:
+        return True
+    lowered = head.lower()
+    if lowered.startswith(("if ", "if/", "for ", "else")) or lowered == "else":
+        return _strip_control(head) == "" or lowered.rstrip().endswith((" do", " else"))
+    return False
+
+
 def _segments(text: str) -> list[tuple[str, str]]:
-    """Split into (segment, operator-after) at &, &&, ||, |, ( and ) outside quotes."""
+    """Split into (segment, operator-after) at &, &&, ||, | and block parentheses."""
     out: list[tuple[str, str]] = []
     buf: list[str] = []
     quoted = False
+    depth = 0
     i = 0
     n = len(text)
     while i < n:
@@ -54,8 +66,11 @@ def _segments(text: str) -> list[tuple[str, str]]:
         if ch == '"':
             quoted = not quoted
             buf.append(ch)
-        elif not quoted and ch in "&|()\n":
+        elif not quoted and (
+            ch in "&|\n" or (ch == "(" and _opens_block(buf)) or (ch == ")" and depth > 0)
+        ):
             op = ch
+            depth += 1 if ch == "(" else -1 if ch == ")" else 0
             if ch in "&|" and i + 1 < n and text[i + 1] == ch:
                 op = ch * 2
                 i += 1

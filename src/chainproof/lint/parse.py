@@ -45,6 +45,9 @@ _SUPPRESS_RE = re.compile(
     r"^\s*#\s*chainproof\s+ignore\s*=\s*([A-Za-z0-9_,\-\s]*?[A-Za-z0-9_-])(?:\s+(.*))?$",
     re.IGNORECASE,
 )
+_SHELL_PRAGMA_RE = re.compile(
+    r"^\s*#\s*(?:hadolint|chainproof)\s+shell\s*=\s*(\S+)\s*$", re.IGNORECASE
+)
 _DIRECTIVE_RE = re.compile(r"^\s*#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 
 
@@ -64,6 +67,8 @@ class ParsedDockerfile:
     suppressions: dict[int, Suppression]
     #: the last line ends with the escape character (file cut short)
     dangling_continuation: bool
+    #: ``# chainproof shell=powershell`` (or hadolint's spelling): the shell the base image sets
+    shell_pragma: str = ""
 
 
 def _decode(data: bytes, path: str) -> str:
@@ -140,6 +145,7 @@ def parse_text(text: str, path: str = "Dockerfile") -> ParsedDockerfile:
         lines=tuple(lines),
         suppressions=_suppressions(lines, [i.line for i in instructions]),
         dangling_continuation=dangling,
+        shell_pragma=next((m.group(1) for ln in lines if (m := _SHELL_PRAGMA_RE.match(ln))), ""),
     )
 
 

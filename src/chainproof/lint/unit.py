@@ -48,6 +48,8 @@ class Stage:
     windows: bool
     servercore: bool
     shell: tuple[str, ...]
+    #: whether a SHELL instruction (or pragma) chose the shell, rather than the platform default
+    shell_explicit: bool = False
     user: str | None = None
     user_instr: Instruction | None = None
     runs: list[Run] = field(default_factory=list)
@@ -119,6 +121,33 @@ def run_script(instr: Instruction, shell_argv: tuple[str, ...]) -> tuple[Script,
     return shells.lex_script(text, shells.kind_of(shell_argv)), instr.line
 
 
+_PS_SYNTAX_RE = re.compile(
+    r"^\s*\$[A-Za-z_][\w:]*\s*=|\$env:\w|\b(?:Get|Set|New|Remove|Invoke|Write|Install|Add|Start|"
+    r"Expand|Import|Test)-[A-Z][A-Za-z]+\b|\[[A-Za-z.]+\]::"
+)
+
+
+def _looks_like_powershell(instr: Instruction) -> bool:
+    if instr.json or instr.heredocs or not instr.args:
+        return False
+    text = instr.args[0]
+    first = text.split(None, 1)[0].lower() if text.strip() else ""
+    if first in ("powershell", "powershell.exe", "pwsh", "pwsh.exe", "cmd", "cmd.exe"):
+        return False
+    return bool(_PS_SYNTAX_RE.search(text))
+
+
+def _initial_shell(windows: bool, pragma: str) -> tuple[tuple[str, ...], bool]:
+    if pragma:
+        kind = shells.kind_of((pragma,))
+        if kind == ShellKind.POWERSHELL:
+            return (pragma, "-Command"), True
+        if kind == ShellKind.CMD:
+            return (pragma, "/S", "/C"), True
+        return (pragma, "-c"), True
+    return (shells.WINDOWS_DEFAULT_SHELL if windows else shells.LINUX_DEFAULT_SHELL), False
+
+
 def from_dockerfile(parsed: ParsedDockerfile) -> Unit:
     stages: list[Stage] = []
     by_name: dict[str, int] = {}
@@ -135,28 +164,31 @@ def from_dockerfile(parsed: ParsedDockerfile) -> Unit:
             if parent is not None:
                 p = stages[parent]
                 stage = Stage(
-                    len(stages),
-                    name,
-                    None,
-                    parent,
-                    instr,
-                    p.windows,
-                    p.servercore,
-                    p.shell,
-                    p.user,
-                    p.user_instr,
+                    index=len(stages),
+                    name=name,
+                    base=None,
+                    base_stage=parent,
+                    from_instr=instr,
+                    windows=p.windows,
+                    servercore=p.servercore,
+                    shell=p.shell,
+                    shell_explicit=p.shell_explicit,
+                    user=p.user,
+                    user_instr=p.user_instr,
                 )
             else:
                 windows = is_windows_image(image) or escape_hint
+                shell, explicit = _initial_shell(windows, parsed.shell_pragma)
                 stage = Stage(
-                    len(stages),
-                    name,
-                    image if image else None,
-                    None,
-                    instr,
-                    windows,
-                    windows and bool(_SERVERCORE_RE.search(image)),
-                    shells.WINDOWS_DEFAULT_SHELL if windows else shells.LINUX_DEFAULT_SHELL,
+                    index=len(stages),
+                    name=name,
+                    base=image if image else None,
+                    base_stage=None,
+                    from_instr=instr,
+                    windows=windows,
+                    servercore=windows and bool(_SERVERCORE_RE.search(image)),
+                    shell=shell,
+                    shell_explicit=explicit,
                 )
             stages.append(stage)
             if name:
@@ -172,14 +204,20 @@ def from_dockerfile(parsed: ParsedDockerfile) -> Unit:
         stage.instructions.append(instr)
         if keyword == "SHELL" and instr.args:
             stage.shell = instr.args
+            stage.shell_explicit = True
             if shells.kind_of(instr.args) in (ShellKind.POWERSHELL, ShellKind.CMD):
                 # A Windows shell on an unrecognised base tells us the platform.
                 stage.windows = True
         elif keyword == "USER" and instr.args:
             stage.user, stage.user_instr = instr.args[0], instr
         elif keyword == "RUN" or (keyword == "ONBUILD" and instr.sub_keyword == "RUN"):
-            script, line = run_script(instr, stage.shell)
-            stage.runs.append(Run(instr, script, stage.shell, line))
+            shell = stage.shell
+            if stage.windows and not stage.shell_explicit and _looks_like_powershell(instr):
+                # Base images can set SHELL in their config (jenkins/inbound-agent, the
+                # PowerShell images); the Dockerfile does not show it, the RUN text does.
+                shell = ("powershell", "-Command")
+            script, line = run_script(instr, shell)
+            stage.runs.append(Run(instr, script, shell, line))
     return Unit(
         file=parsed.path,
         stages=stages,
