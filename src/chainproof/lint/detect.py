@@ -153,6 +153,25 @@ def download(command: Command) -> Download | None:
     return None
 
 
+_CODE_FLAGS = frozenset(
+    {"-c", "-m", "-e", "-command", "-file", "-f", "/c", "/k", "-encodedcommand", "-enc", "-r"}
+)
+
+
+def reads_script_from_stdin(command: Command) -> bool:
+    """Whether an interpreter in a pipeline runs what it reads (``| sh``, ``| python3 -``,
+    ``| bash -s -- x``) rather than a script or code given on its command line."""
+    if command.name in ("iex", "invoke-expression"):
+        return True
+    for arg in command.args:
+        low = arg.lower()
+        if low in ("-", "-s", "--"):
+            return True
+        if low in _CODE_FLAGS or not arg.startswith("-"):
+            return False
+    return True
+
+
 def is_hash_check(command: Command) -> bool:
     name = command.name
     if name in HASH_COMMANDS:
@@ -196,7 +215,7 @@ _DL_EXEC_RE = re.compile(
 )
 _SH_SUBST_EXEC_RE = re.compile(
     r"(?:\b(?:ba|z|k|da)?sh\b|\bsource\b|(?<![\w.])\.)\s+(?:-\w+\s+)*"
-    r"(?:<\(\s*|-c\s+[\"']?\$\(\s*|[\"']?\$\(\s*)(?:curl|wget)\b"
+    r"(?:<\(\s*|-c\s+[\"']?\$\(\s*|[\"']?\$\(\s*)(?:curl|wget)\b[^;\n)]*\)?"
 )
 
 

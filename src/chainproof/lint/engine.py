@@ -39,7 +39,8 @@ class _Sink:
         if rule_id in self.config.disabled:
             return
         rule = RULES[rule_id]
-        start = line if line is not None else (instr.line if instr else 1)
+        # History findings without an entry point at the image config itself: line 0.
+        start = line if line is not None else (instr.line if instr else int(not self.unit.history))
         end = instr.end_line if instr and line is None else start
         key = (rule_id, start, message)
         if key in self._seen:
@@ -117,9 +118,7 @@ def _rule_download_execute(sink: _Sink, run: Run) -> None:
                 continue
             for later in commands[i + 1 :]:
                 name = later.name
-                if name == "sudo" and later.args:
-                    name = later.args[0].rsplit("/", 1)[-1].lower()
-                if name in detect.EXECUTORS:
+                if name in detect.EXECUTORS and detect.reads_script_from_stdin(later):
                     sink.at_command(
                         "CP001",
                         f"download piped into {later.raw_name or name}: "
@@ -583,11 +582,11 @@ def _rule_general_commands(sink: _Sink, run: Run, stage: Stage) -> None:
                     "CP010", f"{command.raw_name} gets a literal password", run, command
                 )
                 break
-        if name == "sudo" and not stage.windows:
+        if (name == "sudo" or command.text.lstrip().startswith("sudo ")) and not stage.windows:
             sink.at_command("CP108", "sudo in RUN", run, command)
         if (
             name in ("apt-get", "apt", "apk", "yum", "dnf")
-            and any(a in ("openssh-server", "openssh") for a in low)
+            and any(a.split("=", 1)[0] in ("openssh-server", "openssh") for a in low)
             and any(a in ("install", "add") for a in low)
         ):
             sink.at_command("CP015", "SSH server installed", run, command)

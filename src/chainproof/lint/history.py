@@ -77,6 +77,8 @@ def _instruction(index: int, created_by: str) -> tuple[Instruction, tuple[str, .
         text = text[: -len(_BUILDKIT_SUFFIX)].rstrip()
     build_args, text = _split_build_args(text)
     keyword = text.split(" ", 1)[0].upper() if text else ""
+    if _SHELL_PREFIX_RE.match(text):
+        keyword = ""  # "cmd /S /C …" is the classic builder's RUN, not a CMD instruction
     if keyword == "RUN":
         text = text[4:].lstrip()
         build_args2, text = _split_build_args(text)

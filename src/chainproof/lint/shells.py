@@ -92,9 +92,34 @@ def inner_script(command: Command) -> tuple[ShellKind, str] | None:
     return None
 
 
+_WRAPPERS = frozenset({"sudo", "env", "nohup", "time", "exec", "nice", "doas"})
+_WRAPPER_VALUE_FLAGS = frozenset({"-u", "-g", "-n", "-C", "-h", "-p", "-U"})
+
+
+def _unwrap(command: Command) -> Command:
+    """``sudo -E apt-get …`` → ``apt-get …``: wrappers run the command that follows them."""
+    if command.name not in _WRAPPERS:
+        return command
+    args = list(command.args)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in _WRAPPER_VALUE_FLAGS:
+            i += 2
+        elif arg.startswith("-") or (command.name == "env" and "=" in arg):
+            i += 1
+        else:
+            break
+    if i >= len(args):
+        return command
+    rest = args[i:]
+    return Command(program_name(rest[0]), tuple(rest[1:]), command.text, command.shell, rest[0])
+
+
 def _expand(pipelines: list[Pipeline], depth: int) -> list[Pipeline]:
     out: list[Pipeline] = []
-    for pipeline in pipelines:
+    for original in pipelines:
+        pipeline = Pipeline(tuple(_unwrap(c) for c in original.commands))
         out.append(pipeline)
         if depth >= _MAX_NESTING:
             continue

@@ -113,7 +113,12 @@ def run_script(instr: Instruction, shell_argv: tuple[str, ...]) -> tuple[Script,
     if instr.heredocs:
         body = "\n".join(h.content for h in instr.heredocs)
         first = body.lstrip().splitlines()[0] if body.strip() else ""
-        kind = shells.kind_of(tuple(first[2:].split())) if first.startswith("#!") else None
+        kind = None
+        if first.startswith("#!"):
+            words = first[2:].split()
+            if words and shells.program_name(words[0]) == "env":
+                words = words[1:]
+            kind = shells.kind_of(tuple(words))
         return shells.lex_script(body, kind or shells.kind_of(shell_argv)), instr.line + 1
     if instr.json:
         return shells.lex_exec(instr.args), instr.line
