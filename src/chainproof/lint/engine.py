@@ -742,7 +742,7 @@ def _rule_package_hygiene(sink: _Sink, run: Run, commands: list[Command]) -> Non
                     "CP122", f"unpinned pip packages: {', '.join(unpinned[:6])}", run, command
                 )
     if (
-        run.script.shell == ShellKind.POSIX
+        run.script.shell in (ShellKind.POSIX, ShellKind.EXEC)
         and any(
             len(p.commands) > 1
             for p in run.script.pipelines

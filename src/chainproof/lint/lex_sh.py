@@ -10,8 +10,6 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-import bashlex
-
 from chainproof.lint.model import Command, Pipeline, ShellKind
 
 _OPERATORS = frozenset({";", "&&", "||", "&", "\n", "(", ")", ";;"})
@@ -39,6 +37,9 @@ def _command(node: Any, text: str) -> Command | None:
 
 
 def _bashlex(text: str) -> list[Pipeline]:
+    # bashlex builds its yacc grammar on import (~0.3 s): only pay for it when sh is lexed.
+    import bashlex
+
     pipelines: list[Pipeline] = []
 
     def visit(node: Any) -> None:

@@ -322,7 +322,7 @@ _RULES = (
         "runtime "
         "secrets (Kubernetes secrets, Docker secrets) for the container.",
         "all",
-        ("DS031",),
+        ("DL3064", "DS031"),
     ),
     Rule(
         "CP106",
