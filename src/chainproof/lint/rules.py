@@ -105,7 +105,8 @@ _RULES = (
         "Microsoft Defender is disabled or given exclusions",
         "`Set-MpPreference -Disable…`, `Add-MpPreference -Exclusion…`, removing the "
         "Windows-Defender "
-        "feature or its service blinds the anti-malware engine for every container started from "
+        "feature or its service, or writing its policy registry keys (`DisableAntiSpyware`) "
+        "blinds the anti-malware engine for every container started from "
         "the "
         "image, and is a common step of malicious build scripts. If a build step is slowed down by "
         "scanning, scope an exclusion to the build host, not the image.",
@@ -197,7 +198,7 @@ _RULES = (
         "under "
         "`Control\\Lsa`, `Policies\\System`, `SecurityProviders\\SCHANNEL`, "
         "`SecurityProviders\\WDigest` "
-        "or the Windows Defender keys change credential storage, UAC, TLS or anti-malware "
+        "or the WinRM policy key change credential storage, UAC, TLS or remoting "
         "behaviour of "
         "the image (e.g. `WDigest UseLogonCredential=1` keeps clear-text passwords in memory). "
         "Review each "
@@ -221,7 +222,9 @@ _RULES = (
         M,
         "A remote administration service is installed or enabled",
         "Installing or enabling sshd (`Add-WindowsCapability OpenSSH.Server`, `apt-get install "
-        "openssh-server`), `Enable-PSRemoting` or `winrm quickconfig` adds a network login path "
+        "openssh-server`), the IIS Web Management Service, Remote Desktop "
+        "(`fDenyTSConnections=0`), "
+        "`Enable-PSRemoting` or `winrm quickconfig` adds a network login path "
         "to every "
         "container. Containers are administered with `docker exec`/`kubectl exec`; remove the "
         "service.",
@@ -232,7 +235,8 @@ _RULES = (
         "remote-admin-port",
         M,
         "A remote administration port is exposed",
-        "`EXPOSE 22`, `3389`, `5985` or `5986` documents SSH, RDP or WinRM as part of the image's "
+        "`EXPOSE 22`, `3389`, `5985`, `5986` or `8172` documents SSH, RDP, WinRM or IIS remote "
+        "management (WMSvc) as part of the image's "
         "interface "
         "and invites publishing it. Remove the EXPOSE and the service behind it.",
         "all",
@@ -516,7 +520,8 @@ def render_markdown() -> str:
         "",
         "Generated from `src/chainproof/lint/rules.py` (a test keeps them in step). Ids are "
         "stable. "
-        "Severities can be changed and rules disabled in the config file (see below); a single "
+        "Severities can be changed and rules disabled in the config file "
+        "(see [lint.md](lint.md)); a single "
         "finding "
         "is suppressed with a `# chainproof ignore=RULE reason` comment on the line(s) just above "
         "the "
