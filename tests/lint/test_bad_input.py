@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         (b"FROM alpine:3.20\xff\n", "not UTF-8"),
         (b"FROM alpine:3.20\nRUN <<EOF\necho never closed\n", "unterminated heredoc"),
         (b"# escape=x\nFROM alpine:3.20\n", "invalid escape"),
+        (b"\\", "no instructions"),
     ],
 )
 def test_malformed_input_is_a_clear_error(data: bytes, message: str) -> None:

@@ -124,8 +124,8 @@ def parse_text(text: str, path: str = "Dockerfile") -> ParsedDockerfile:
     instructions = tuple(
         Instruction(
             keyword=c.cmd.upper(),
-            args=tuple(c.value),
-            flags=tuple(c.flags),
+            args=tuple(c.value or ()),
+            flags=tuple(c.flags or ()),
             original=c.original,
             line=c.start_line,
             end_line=c.end_line,
@@ -134,7 +134,11 @@ def parse_text(text: str, path: str = "Dockerfile") -> ParsedDockerfile:
             sub_keyword=(c.sub_cmd or "").upper(),
         )
         for c in commands
+        # BuildKit yields a node without a command for a lone escape character.
+        if c.cmd
     )
+    if not instructions:
+        raise MalformedError(f"{path}: file with no instructions")
     escape = _escape_directive(lines)
     content = [ln for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
     dangling = bool(content) and content[-1].rstrip().endswith(escape)
