@@ -65,6 +65,18 @@ CASES = [
         False,
     ),
     (LIN + "RUN curl -fsSLO https://x.example/a.tgz.asc\n", "CP002", False),
+    (
+        PS + "RUN iwr https://x.example/a.zip -OutFile (Join-Path $env:TEMP 'a.zip')\n"
+        "RUN if ((Get-FileHash $env:TEMP\\a.zip).Hash -ne '00') { exit 1 }\n",
+        "CP002",
+        False,
+    ),
+    (
+        PS + "RUN iwr https://x.example/a.zip -OutFile $out\n"
+        "RUN if ((Get-FileHash $out).Hash -ne '00') { exit 1 }\n",
+        "CP002",
+        True,
+    ),
     # CP003 checksum-same-host
     (
         LIN
@@ -215,7 +227,11 @@ CASES = [
     (LIN + "ENV MSSQL_SA_PASSWORD=Y0urStr0ng!\n", "CP105", True),
     (LIN + "ARG CLIENT_SECRET\n", "CP105", True),
     (LIN + "ENV PASSWORD_FILE=/run/secrets/pw\n", "CP105", False),
-    (LIN + "ENV TOKENIZERS_PARALLELISM=false\n", "CP105", True),
+    (LIN + "ENV TOKENIZERS_PARALLELISM=false\n", "CP105", False),
+    (LIN + "ENV GITHUBTOKEN=ghp_x GIT_AUTHOR=a\n", "CP105", True),
+    (LIN + "ARG AWS_SECRET_ACCESS_KEY\n", "CP105", True),
+    (LIN + "ENV PASSWORD_MIN_LENGTH=12\n", "CP105", False),
+    (LIN + "ENV PASSENGER_VERSION=6.0\n", "CP105", False),
     (LIN + "ENV PATH=/usr/local/bin:$PATH\n", "CP105", False),
     # CP106 add-instead-of-copy
     (LIN + "ADD app.py /app/\n", "CP106", True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +169,24 @@ def _resolve(word: str, variables: dict[str, str]) -> str:
     return value if detect.host(value) else ""
 
 
+_FILE_NAME_RE = re.compile(r"[\w.+-]*[\w+-]\.[A-Za-z0-9]{1,8}\b")
+
+
+def _file_name(output: str) -> tuple[str, bool]:
+    """The file name a download writes, lower-cased, and whether it is literal text.
+
+    ``C:\\t\\a.zip`` → a.zip; ``$env:TEMP\\a.zip`` and ``(Join-Path $d 'a.zip')`` → a.zip;
+    ``$file`` → not literal (it can only be matched by a check in the same RUN).
+    """
+    if output in ("-", ""):
+        return "", False
+    last = re.split(r"[\\/]", output.strip("'\""))[-1]
+    if not last.startswith(("$", "%")) and "(" not in last:
+        return last.lower(), True
+    names = _FILE_NAME_RE.findall(output)
+    return (names[-1].lower(), True) if names else (last.lower(), False)
+
+
 def _rule_downloads_verified(sink: _Sink, stage: Stage) -> None:
     """CP002 / CP003: every download written to a file is checked later in the stage."""
     checks: list[tuple[int, Run, bool, str, bool]] = []  # idx, run, signature?, text, has var
@@ -221,11 +240,8 @@ def _rule_downloads_verified(sink: _Sink, stage: Stage) -> None:
         path = url.split("?", 1)[0]
         if detect.CHECKSUM_URL_RE.search(path) or detect.CHECKSUM_URL_RE.search(output):
             continue
-        base = (
-            re.split(r"[\\/]", output.strip("'\""))[-1].lower() if output not in ("-", "") else ""
-        )
+        base, literal = _file_name(output)
         verifier: tuple[int, Run, bool] | None = None
-        literal = bool(base) and not base.startswith(("$", "%"))
         for cidx, crun, sig, check_text, has_var in checks:
             if cidx < idx:
                 continue
@@ -757,11 +773,68 @@ def _rule_package_hygiene(sink: _Sink, run: Run, commands: list[Command]) -> Non
 
 # --------------------------------------------------------------------------- instructions
 
-_SECRET_NAME_RE = re.compile(
-    r"(?i)(passw(or)?d|passwd|\bpwd\b|_pwd$|^pwd_|secret|token|api[_-]?key|apikey|access[_-]?key|"
-    r"private[_-]?key|credential|auth[_-]?key|connection[_-]?string)"
+_SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "secret",
+        "secrets",
+        "token",
+        "apikey",
+        "credential",
+        "credentials",
+        "pat",
+        "passphrase",
+    }
 )
-_SECRET_NAME_EXCLUDE_RE = re.compile(r"(?i)(_file|_path|_dir|_location|_length|_policy)$")
+_SECRET_PAIRS = frozenset(
+    {
+        ("api", "key"),
+        ("access", "key"),
+        ("private", "key"),
+        ("secret", "key"),
+        ("auth", "key"),
+        ("client", "secret"),
+        ("connection", "string"),
+        ("signing", "key"),
+        ("encryption", "key"),
+    }
+)
+_SECRET_SUFFIXES = ("password", "passwd", "token", "secret", "apikey")
+#: names that describe a secret without holding one (PASSWORD_FILE is the right pattern)
+_NOT_SECRET_LAST = frozenset(
+    {
+        "file",
+        "path",
+        "dir",
+        "location",
+        "length",
+        "policy",
+        "url",
+        "endpoint",
+        "type",
+        "name",
+        "id",
+        "expiry",
+        "ttl",
+        "header",
+        "enabled",
+        "required",
+    }
+)
+
+
+def _is_secret_name(name: str) -> bool:
+    parts = [p for p in re.split(r"[_\-.]+", name.lower()) if p]
+    if not parts or parts[-1] in _NOT_SECRET_LAST:
+        return False
+    if any(p in _SECRET_WORDS or p.endswith(_SECRET_SUFFIXES) for p in parts):
+        return True
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(parts))
+
+
 _ARCHIVE_RE = re.compile(r"(?i)\.(tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|gz|bz2|xz)$")
 
 
@@ -845,7 +918,7 @@ def _rule_instructions(sink: _Sink, unit: Unit) -> None:
                     list(env_pairs(instr)) if kw == "ENV" else list(arg_pairs(instr))
                 )
                 for key, value in pairs:
-                    if not _SECRET_NAME_RE.search(key) or _SECRET_NAME_EXCLUDE_RE.search(key):
+                    if not _is_secret_name(key):
                         continue
                     if kw == "ENV" and (not value or len(value) < 2):
                         # "_" / "" are the placeholders official images use for run-time values
