@@ -73,7 +73,8 @@ def host(url: str) -> str:
     return m.group(1).lower() if m else ""
 
 
-def _value(args: tuple[str, ...], *names: str) -> str | None:
+def option_value(args: tuple[str, ...], *names: str) -> str | None:
+    """The value of the first of ``names`` (``-Uri x``, ``-Uri:x``, ``--output=x``)."""
     lowered = [a.lower() for a in args]
     for i, arg in enumerate(lowered):
         for name in names:
@@ -109,8 +110,8 @@ def is_ps_web_cmdlet(command: Command) -> bool:
 def download(command: Command) -> Download | None:
     args = command.args
     if is_ps_web_cmdlet(command):
-        url = _value(args, "-uri", "-source", "-u") or _first_url(args)
-        out = _value(args, "-outfile", "-destination", "-o") or "-"
+        url = option_value(args, "-uri", "-source", "-u") or _first_url(args)
+        out = option_value(args, "-outfile", "-destination", "-o") or "-"
         return Download(command, url, out)
     name = command.name
     if name == "curl":

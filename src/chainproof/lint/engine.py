@@ -430,7 +430,7 @@ def _rule_windows_commands(sink: _Sink, run: Run) -> None:  # noqa: PLR0915
                     command,
                 )
         if name == "convertto-securestring" and "-asplaintext" in low:
-            value = detect._value(args, "-string") or next(
+            value = detect.option_value(args, "-string") or next(
                 (a for a in args if not a.startswith("-")), ""
             )
             if value and not value.startswith(("$", "(")):
@@ -469,7 +469,7 @@ def _rule_windows_commands(sink: _Sink, run: Run) -> None:  # noqa: PLR0915
         if name == "reg" and len(low) >= 2 and low[0] in ("add", "delete", "import"):
             key = args[1]
         elif name in _REG_CMDLETS:
-            key = detect._value(args, "-path", "-literalpath") or next(
+            key = detect.option_value(args, "-path", "-literalpath") or next(
                 (a for a in args if not a.startswith("-")), ""
             )
         if key:

@@ -64,8 +64,9 @@ class Unit:
     lines: tuple[str, ...] = ()
     suppressions: dict[int, Suppression] = field(default_factory=dict)
     dangling: bool = False
+    #: built from image history: an instruction's "line" is its index in the history
     history: bool = False
-    #: instructions whose "line" is an index into image history rather than a file line
+    #: ARG defaults declared before the first FROM (used to expand FROM and COPY --from)
     global_args: dict[str, str] = field(default_factory=dict)
 
 
