@@ -203,6 +203,8 @@ CASES = [
         True,
     ),
     (LIN + "USER root\n", "CP017", True),
+    (WIN + "ARG user=ContainerAdministrator\nUSER ${user}\n", "CP017", True),
+    ("ARG user=ContainerUser\n" + WIN + "ARG user\nUSER $user\n", "CP017", False),
     (LIN + "USER app\n", "CP017", False),
     # CP018 hostprocess-base
     (

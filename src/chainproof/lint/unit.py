@@ -54,6 +54,8 @@ class Stage:
     user_instr: Instruction | None = None
     runs: list[Run] = field(default_factory=list)
     instructions: list[Instruction] = field(default_factory=list)
+    #: ARG and ENV values known at this point of the stage (for ``USER ${user}``)
+    variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -181,6 +183,7 @@ def from_dockerfile(parsed: ParsedDockerfile) -> Unit:
                     shell_explicit=p.shell_explicit,
                     user=p.user,
                     user_instr=p.user_instr,
+                    variables=dict(p.variables),
                 )
             else:
                 windows = is_windows_image(image) or escape_hint
@@ -215,7 +218,14 @@ def from_dockerfile(parsed: ParsedDockerfile) -> Unit:
                 # A Windows shell on an unrecognised base tells us the platform.
                 stage.windows = True
         elif keyword == "USER" and instr.args:
-            stage.user, stage.user_instr = instr.args[0], instr
+            stage.user, stage.user_instr = expand(instr.args[0], stage.variables), instr
+        elif keyword == "ARG":
+            for key, value in arg_pairs(instr):
+                known = value if value is not None else global_args.get(key)
+                if known is not None:
+                    stage.variables[key] = known
+        elif keyword == "ENV":
+            stage.variables.update(env_pairs(instr))
         elif keyword == "RUN" or (keyword == "ONBUILD" and instr.sub_keyword == "RUN"):
             shell = stage.shell
             if stage.windows and not stage.shell_explicit and _looks_like_powershell(instr):
