@@ -259,6 +259,10 @@ class RegistryClient:
                 first_error = first_error or exc
                 continue
             with contextlib.closing(response):
+                if first_error is not None and response.status_code not in (200, 401):
+                    # Plain HTTP to a TLS port (Go answers 400): the HTTPS failure is the
+                    # real story, not this answer.
+                    raise first_error
                 if response.status_code == 401:
                     challenges = _auth.parse_challenges(
                         response.headers.get("www-authenticate", "")
