@@ -99,7 +99,9 @@ class Layout:
             platform["os.version"] = os_version
         return self.add_blob(canonical(manifest), OCI_MANIFEST, platform=platform)
 
-    def artifact(self, subject: dict[str, Any], artifact_type: str, payload: bytes) -> dict[str, Any]:
+    def artifact(
+        self, subject: dict[str, Any], artifact_type: str, payload: bytes
+    ) -> dict[str, Any]:
         """A referrer: an artifact manifest whose ``subject`` is ``subject``."""
         empty = self.add_blob(b"{}", OCI_EMPTY)
         manifest = {

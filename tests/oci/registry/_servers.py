@@ -247,7 +247,7 @@ class TokenServer:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 del format, args
 
             def _answer(self, status: int, body: dict[str, Any]) -> None:
@@ -305,7 +305,7 @@ def https_server(
     """Serve fixed answers per path over TLS on a loopback port; yields ``127.0.0.1:PORT``."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             del format, args
 
         def do_GET(self) -> None:

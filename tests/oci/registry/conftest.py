@@ -154,9 +154,7 @@ def token_registry(
     token_server = _servers.TokenServer.create(workdir / "token", USER, PASSWORD)
     token_server.start()
     try:
-        registry = _servers.start_registry(
-            workdir / "registry", auth=token_server.registry_auth()
-        )
+        registry = _servers.start_registry(workdir / "registry", auth=token_server.registry_auth())
         registry.username, registry.password = USER, PASSWORD
         registry.token_server = token_server
         try:

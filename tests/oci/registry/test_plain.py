@@ -155,9 +155,11 @@ def test_foreign_layer_fetched_only_from_allowed_hosts(
     descriptor = Descriptor.from_json(layer_entry, "test")
     assert descriptor.is_foreign
 
-    with _source(plain_registry, "team/foreign:v1", ca_file=ca_file) as source:
-        with pytest.raises(NotFoundError, match=rf"--allow-foreign-host 127\.0\.0\.1"):
-            list(source.open_blob(descriptor))
+    with (
+        _source(plain_registry, "team/foreign:v1", ca_file=ca_file) as source,
+        pytest.raises(NotFoundError, match=r"--allow-foreign-host 127\.0\.0\.1"),
+    ):
+        list(source.open_blob(descriptor))
     allowed = _source(
         plain_registry, "team/foreign:v1", ca_file=ca_file, foreign_hosts=frozenset({host})
     )

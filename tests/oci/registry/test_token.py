@@ -99,6 +99,6 @@ def test_plain_http_realm_must_be_listed(
     )
     with (
         RegistrySource(ref, options) as source,
-        pytest.raises(TransportSecurityError, match="plain HTTP to 127.0.0.1"),
+        pytest.raises(TransportSecurityError, match=r"plain HTTP to 127\.0\.0\.1"),
     ):
         source.resolve()

@@ -28,6 +28,9 @@ class RegistrySource(ImageSource):
         self.location = ref.name
         self.client = RegistryClient(ref.host, self.options)
 
+    def __enter__(self) -> RegistrySource:
+        return self
+
     def resolve(self) -> tuple[RawManifest, Digest | None]:
         raw, served = self.client.get_manifest(self.ref.repository, self.ref.identifier)
         # A pinned digest is what the user asked for; otherwise hold the registry to the
