@@ -449,7 +449,13 @@ class RegistryClient:
     def stream(self, response: httpx.Response, what: str) -> Iterator[bytes]:
         """Yield a response body in chunks; a broken transfer is a RegistryError (no Range)."""
         try:
-            yield from response.iter_bytes(CHUNK_SIZE)
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding in ("", "identity"):
+                # No decoder and no re-chunking: the transport's own reads go straight
+                # through, which is measurably faster for multi-GB layers.
+                yield from response.iter_raw()
+            else:
+                yield from response.iter_bytes(CHUNK_SIZE)
         except httpx.HTTPError as exc:
             raise RegistryError(
                 f"{what}: transfer from {_authority(response.request.url)} broke off: "
