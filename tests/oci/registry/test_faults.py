@@ -9,6 +9,7 @@ against one in the other modules.
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -352,3 +353,23 @@ def test_foreign_layer_with_http_url_is_never_fetched(tmp_path: Path) -> None:
     with source, pytest.raises(NotFoundError, match="only https URLs"):
         list(source.open_blob(descriptor))
     assert not any("microsoft" in url for url in fetched)
+
+
+def test_content_encoding_from_a_proxy_is_undone(tmp_path: Path) -> None:
+    """A proxy that gzips the transfer anyway must not change the blob we hash."""
+    blob = b"layer bytes " * 100
+    digest = Digest.of(blob)
+
+    def chunks() -> Iterator[bytes]:
+        yield gzip.compress(blob)
+
+    handler = _registry(
+        {
+            f"/v2/team/app/blobs/{digest}": lambda r: httpx.Response(
+                200, content=chunks(), headers={"Content-Encoding": "gzip"}
+            )
+        }
+    )
+    source, _ = _source(handler, tmp_path)
+    with source:
+        assert b"".join(source.open_blob(Descriptor(mt.OCI_LAYER, digest, len(blob)))) == blob

@@ -450,7 +450,7 @@ class RegistryClient:
         """Yield a response body in chunks; a broken transfer is a RegistryError (no Range)."""
         try:
             encoding = response.headers.get("content-encoding", "identity").strip().lower()
-            if encoding in ("", "identity"):
+            if encoding in ("", "identity") and not response.is_stream_consumed:
                 # No decoder and no re-chunking: the transport's own reads go straight
                 # through, which is measurably faster for multi-GB layers.
                 yield from response.iter_raw()
