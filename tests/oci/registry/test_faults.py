@@ -373,3 +373,22 @@ def test_content_encoding_from_a_proxy_is_undone(tmp_path: Path) -> None:
     source, _ = _source(handler, tmp_path)
     with source:
         assert b"".join(source.open_blob(Descriptor(mt.OCI_LAYER, digest, len(blob)))) == blob
+
+
+def test_unparsable_retry_after_keeps_the_backoff(tmp_path: Path) -> None:
+    route = _sequence(httpx.Response(503, headers={"Retry-After": "soon-ish"}), _manifest_ok())
+    source, sleep = _source(_registry({"/v2/team/app/manifests/v1": route}), tmp_path)
+    with source:
+        source.resolve()
+    assert sleep.sleeps == [0.5]
+
+
+def test_http_date_retry_after_is_honoured_and_bounded(tmp_path: Path) -> None:
+    route = _sequence(
+        httpx.Response(429, headers={"Retry-After": "Fri, 31 Dec 2100 23:59:59 GMT"}),
+        _manifest_ok(),
+    )
+    source, sleep = _source(_registry({"/v2/team/app/manifests/v1": route}), tmp_path)
+    with source:
+        source.resolve()
+    assert sleep.sleeps == [10.0]

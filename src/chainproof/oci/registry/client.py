@@ -81,7 +81,6 @@ class RegistryClient:
         self.host = host
         self.api_host = DOCKER_HUB_API if host == DOCKER_HUB else host
         self.last_tls_version: str | None = None
-        self.requests = 0  # HTTP requests sent, for diagnostics and tests
         verify: Any = True
         if self.options.transport is None:
             verify = _tls.make_context(self.options)
@@ -97,7 +96,6 @@ class RegistryClient:
         self._tokens: dict[tuple[str, str, str], _Token] = {}
         self._credentials: _auth.Credentials | None = None
         self._credentials_loaded = False
-        self.token_requests = 0
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -117,9 +115,9 @@ class RegistryClient:
             if after.isdigit():
                 delay = float(after)
             elif after:
-                parsed = email.utils.parsedate_to_datetime(after) if after else None
-                if parsed is not None:
-                    delay = parsed.timestamp() - time.time()
+                # Unparsable: keep the exponential delay.
+                with contextlib.suppress(TypeError, ValueError, OverflowError):
+                    delay = email.utils.parsedate_to_datetime(after).timestamp() - time.time()
         # Bounded either way: a hostile Retry-After must not park us for hours.
         return float(max(0.0, min(delay, self.options.backoff_max)))
 
@@ -137,21 +135,22 @@ class RegistryClient:
         headers: dict[str, str] | None = None,
         *,
         data: dict[str, str] | None = None,
-        retry: bool = True,
     ) -> httpx.Response:
         """One request with retries on 429/5xx and connection errors; the body left unread."""
-        target = httpx.URL(url)
+        try:
+            target = httpx.URL(url)
+        except httpx.InvalidURL:
+            raise RegistryError(f"{self.host}: invalid URL {_one_line(url, 100)!r}") from None
         where = _authority(target)
         if target.scheme == "http" and not self.options.is_insecure(where):
             raise TransportSecurityError(
                 f"plain HTTP to {where} refused; pass --insecure-registry {where} to allow it"
             )
-        attempts = self.options.retries + 1 if retry else 1
+        attempts = self.options.retries + 1
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
                 request = self._http.build_request(method, url, headers=headers, data=data)
-                self.requests += 1
                 response = self._http.send(request, stream=True)
             except httpx.TransportError as exc:
                 if target.scheme == "https" and _tls.is_tls_failure(exc):
@@ -295,7 +294,6 @@ class RegistryClient:
         if service:
             query["service"] = service
         what = f"token from {realm}"
-        self.token_requests += 1
         if creds is not None and creds.identity_token:
             form = {
                 "grant_type": "refresh_token",
@@ -371,7 +369,10 @@ class RegistryClient:
             response.close()
             if not location:
                 raise RegistryError(f"{self.host}: redirect without a Location")
-            target = current.join(location)
+            try:
+                target = current.join(location)
+            except httpx.InvalidURL:
+                raise RegistryError(f"{self.host}: redirect to an invalid URL") from None
             where = _authority(target)
             if target.scheme not in ("https", "http"):
                 raise RegistryError(
