@@ -154,11 +154,7 @@ def scan_layer(
     try:
         raw = source.open_blob(descriptor)
     except Error as exc:
-        if descriptor.is_foreign:
-            # Not in the image's registry at all (Windows base layers on MCR): its digest
-            # still pins it, but we could not read it; the check reports a skip, not a pass.
-            return _replace(report, skipped=str(exc))
-        return _replace(report, error=str(exc))
+        return _unreadable(report, descriptor, exc)
     try:
         stream = _verified(raw, compressed, on_bytes)
         if threaded:
@@ -196,6 +192,9 @@ def scan_layer(
     except IntegrityError as exc:
         return _replace(report, error=str(exc))
     except Error as exc:
+        if compressed.size == 0:
+            # Sources that stream lazily (registries) fail on the first read, not on open.
+            return _unreadable(report, descriptor, exc)
         return _replace(report, error=str(exc))
     try:
         compressed.finish()
@@ -212,6 +211,14 @@ def scan_layer(
             f"{actual}",
         )
     return _replace(report, diff_id_ok=True)
+
+
+def _unreadable(report: LayerReport, descriptor: Descriptor, exc: Error) -> LayerReport:
+    if descriptor.is_foreign:
+        # Not in the image's registry at all (Windows base layers on MCR): its digest still
+        # pins it, but we could not read it; the check reports a skip, not a pass.
+        return _replace(report, skipped=str(exc))
+    return _replace(report, error=str(exc))
 
 
 def _replace(report: LayerReport, **changes: object) -> LayerReport:
