@@ -16,3 +16,37 @@ def shared_fixtures() -> Path:
     if not SHARED_FIXTURES.is_dir():
         pytest.skip(f"shared fixtures not found at {SHARED_FIXTURES} (clone ../shared beside)")
     return SHARED_FIXTURES
+
+
+@pytest.fixture
+def windows_layout(tmp_path: Path) -> Path:
+    """The demo's Windows-format sample as an OCI layout (tag ``ltsc2022``)."""
+    from chainproof.demo.sample import build_sample
+
+    root = tmp_path / "windows-layout"
+    build_sample(root)
+    return root
+
+
+@pytest.fixture
+def linux_layout(tmp_path: Path) -> Path:
+    """A small Linux image (tag ``v1``) with a gzip, a zstd and an uncompressed layer."""
+    from chainproof.oci.layout_writer import LayerFile, LayoutWriter
+
+    root = tmp_path / "linux-layout"
+    writer = LayoutWriter(root)
+    layers = [
+        writer.add_layer(
+            [
+                LayerFile("etc", kind="dir"),
+                LayerFile("etc/os-release", b'ID=debian\nVERSION_ID="12"\n'),
+                LayerFile("usr/bin/tool", b"\x7fELF" + bytes(100), mode=0o755),
+            ],
+            "gzip",
+        ),
+        writer.add_layer([LayerFile("app/main.py", b"print('hi')\n")], "zstd"),
+        writer.add_layer([LayerFile("etc/.wh.os-release")], "none"),
+    ]
+    descriptor = writer.add_image(layers, config={"User": "1000"}, tag="v1")
+    writer.tag(descriptor)
+    return root

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chainproof.cli.options import add_registry_options, registry_options_from_args
 from chainproof.errors import InputError
 from chainproof.oci.open import OpenOptions
 
@@ -27,13 +28,14 @@ def add_image_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--all-platforms", action="store_true", help="verify every platform of an index"
     )
+    add_registry_options(parser)
 
 
 def open_options_from_args(args: argparse.Namespace) -> OpenOptions:
     return OpenOptions(
         platform=args.platform,
         all_platforms=getattr(args, "all_platforms", False),
-        registry=getattr(args, "registry_options", None),
+        registry=registry_options_from_args(args),
     )
 
 

@@ -20,12 +20,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("image", metavar="IMAGE")
     add_image_options(parser)
     add_format_option(parser)
-    _add_registry_options(parser)
     parser.set_defaults(handler=run)
-
-
-def _add_registry_options(parser: argparse.ArgumentParser) -> None:
-    del parser  # registry options are added when the registry client is present
 
 
 def image_json(image: PlatformImage) -> dict[str, Any]:

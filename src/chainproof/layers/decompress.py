@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - exercised only where isal has no wheel
     GZIP_IMPLEMENTATION = "zlib"
 
 #: Output produced per decompress call; bounds memory for highly compressible input.
-MAX_OUTPUT_CHUNK = 1024 * 1024
+MAX_OUTPUT_CHUNK = 4 * 1024 * 1024
 
 
 class _Decompressor(Protocol):

@@ -101,6 +101,25 @@ def _read_ahead(chunks: Iterator[bytes], depth: int = 8) -> Iterator[bytes]:
         worker.join()
 
 
+def _hashed_aside(chunks: Iterable[bytes], verifier: DigestVerifier) -> Iterator[bytes]:
+    """Yield ``chunks`` while a thread feeds them to ``verifier`` (hashlib drops the GIL)."""
+    pipe: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+
+    def hash_all() -> None:
+        while (chunk := pipe.get()) is not None:
+            verifier.update(chunk)
+
+    worker = threading.Thread(target=hash_all, name="chainproof-hasher", daemon=True)
+    worker.start()
+    try:
+        for chunk in chunks:
+            pipe.put(chunk)
+            yield chunk
+    finally:
+        pipe.put(None)
+        worker.join()
+
+
 def _verified(
     chunks: Iterable[bytes], verifier: DigestVerifier, progress: Callable[[int], None] | None
 ) -> Iterator[bytes]:
@@ -121,6 +140,7 @@ def scan_layer(
     consumers: Sequence[EntryConsumer] = (),
     progress: Progress | None = None,
     threaded: bool = True,
+    walk: bool = True,
 ) -> LayerReport:
     what = f"layer {index} {descriptor.digest.short()}"
     compression = mt.layer_compression(descriptor.media_type)
@@ -134,17 +154,21 @@ def scan_layer(
     try:
         raw = source.open_blob(descriptor)
     except Error as exc:
-        if descriptor.is_foreign:
-            # Not in the image's registry at all (Windows base layers on MCR): its digest
-            # still pins it, but we could not read it; the check reports a skip, not a pass.
-            return _replace(report, skipped=str(exc))
-        return _replace(report, error=str(exc))
+        return _unreadable(report, descriptor, exc)
     try:
-        if threaded:
-            raw = _read_ahead(iter(raw))
         stream = _verified(raw, compressed, on_bytes)
-        plain = _verified(decompress(stream, compression, what), uncompressed, None)
-        if consumers:
+        if threaded:
+            # The reader thread also hashes the compressed bytes, overlapping with inflate.
+            stream = _read_ahead(stream)
+        inflated = decompress(stream, compression, what)
+        plain = (
+            _hashed_aside(inflated, uncompressed)
+            if threaded
+            else _verified(inflated, uncompressed, None)
+        )
+        if consumers or walk:
+            # Walking costs little next to inflate and hashing, and finds hostile entries
+            # (path traversal, escaping links) that the digests alone cannot.
             walker = LayerWalker(plain, what, windows=windows)
             for entry in walker:
                 for consumer in consumers:
@@ -168,6 +192,9 @@ def scan_layer(
     except IntegrityError as exc:
         return _replace(report, error=str(exc))
     except Error as exc:
+        if compressed.size == 0:
+            # Sources that stream lazily (registries) fail on the first read, not on open.
+            return _unreadable(report, descriptor, exc)
         return _replace(report, error=str(exc))
     try:
         compressed.finish()
@@ -186,6 +213,14 @@ def scan_layer(
     return _replace(report, diff_id_ok=True)
 
 
+def _unreadable(report: LayerReport, descriptor: Descriptor, exc: Error) -> LayerReport:
+    if descriptor.is_foreign:
+        # Not in the image's registry at all (Windows base layers on MCR): its digest still
+        # pins it, but we could not read it; the check reports a skip, not a pass.
+        return _replace(report, skipped=str(exc))
+    return _replace(report, error=str(exc))
+
+
 def _replace(report: LayerReport, **changes: object) -> LayerReport:
     return dataclasses.replace(report, **changes)  # type: ignore[arg-type]
 
@@ -197,6 +232,7 @@ def scan_image(
     consumers: Sequence[EntryConsumer] = (),
     progress: Progress | None = None,
     threaded: bool = True,
+    walk: bool = True,
 ) -> list[LayerReport]:
     """Verify (and walk, for consumers) every layer of ``image``."""
     windows = image.platform.os.lower() == "windows"
@@ -214,6 +250,7 @@ def scan_image(
                 consumers=consumers,
                 progress=progress,
                 threaded=threaded,
+                walk=walk,
             )
         )
     return reports

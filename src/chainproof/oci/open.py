@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chainproof.errors import UnsupportedError
 from chainproof.oci import image as images
 from chainproof.oci import reference as references
 from chainproof.oci.platform import PlatformSpec
@@ -14,6 +13,7 @@ from chainproof.oci.sources.layout import LayoutSource
 
 if TYPE_CHECKING:
     from chainproof.oci.image import ResolvedTarget
+    from chainproof.oci.registry.options import RegistryOptions
     from chainproof.oci.sources.interface import ImageSource
 
 
@@ -23,7 +23,7 @@ class OpenOptions:
 
     platform: str = ""
     all_platforms: bool = False
-    registry: object | None = None  # chainproof.oci.registry.RegistryOptions
+    registry: RegistryOptions | None = None
 
 
 def open_source(reference: references.ImageRef, options: OpenOptions | None = None) -> ImageSource:
@@ -35,7 +35,9 @@ def open_source(reference: references.ImageRef, options: OpenOptions | None = No
         if reference.transport == "oci-archive":
             return LayoutSource.from_archive(reference.path, reference.tag, reference.digest)
         return DockerArchiveSource(reference.path, reference.tag)
-    raise UnsupportedError(f"{reference}: registry access is not available in this build")
+    from chainproof.oci.registry import RegistrySource
+
+    return RegistrySource(reference, options.registry)
 
 
 def open_target(
