@@ -124,7 +124,7 @@ LINUX_FRAGMENTS = [
 
 
 def _generate(count: int, seed: int = 6) -> list[Path]:
-    rng = random.Random(seed)  # noqa: S311 - a reproducible corpus, not security
+    rng = random.Random(seed)
     out: list[Path] = []
     for i in range(count):
         windows = i % 2 == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from chainproof.cli import common
 from chainproof.errors import UsageError
 
 
@@ -23,14 +24,22 @@ def register(subparsers: Any) -> None:
         choices=("critical", "high", "medium", "low", "info"),
         help="exit 1 when a finding is at or above this severity (default: config, else low)",
     )
+    # --platform narrows an index; without it every platform's history is linted.
+    common.add_image_options(parser)
     parser.set_defaults(handler=run)
 
 
-def _image_findings(reference: str, config: Any) -> tuple[list[Any], list[str]]:
-    from chainproof.lint import lint_history
-    from chainproof.oci.open import OpenOptions, open_target
+def _image_findings(args: argparse.Namespace, config: Any) -> tuple[list[Any], list[str]]:
+    from dataclasses import replace
 
-    source, target = open_target(reference, OpenOptions(all_platforms=True))
+    from chainproof.lint import lint_history
+    from chainproof.oci.open import open_target
+
+    reference = args.image
+    options = common.open_options_from_args(args)
+    if not options.platform:
+        options = replace(options, all_platforms=True)
+    source, target = open_target(reference, options)
     try:
         findings: list[Any] = []
         names: list[str] = []
@@ -55,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     if args.fail_on:
         config = replace(config, fail_on=Severity(args.fail_on))
     if args.image:
-        findings, files = _image_findings(args.image, config)
+        findings, files = _image_findings(args, config)
     else:
         findings = []
         for path in args.dockerfiles:
