@@ -47,7 +47,8 @@ def test_verify_pass_and_fail_exit_codes(
     assert set(verdict["image"]) == {"reference", "digest", "platform", "os_version"}
     assert {c["status"] for c in verdict["checks"]} == {"pass"}
 
-    layer = verdict["checks"][-1]["evidence"]["digest"].split(":")[1]
+    layers = [c for c in verdict["checks"] if c["id"] == "integrity.layer"]
+    layer = layers[-1]["evidence"]["digest"].split(":")[1]
     blob = linux_layout / "blobs" / "sha256" / layer
     blob.write_bytes(blob.read_bytes()[:-1] + b"X")
     output = tmp_path / "verdict.json"

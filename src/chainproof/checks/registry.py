@@ -7,5 +7,7 @@ from chainproof.checks.interface import Check
 
 
 def default_checks() -> list[Check]:
-    # Integrity first: it streams the layers once and later checks reuse what it saw.
-    return [IntegrityCheck()]
+    """Integrity first: it streams the layers once and later checks reuse what it saw."""
+    from chainproof.lint.check import LintCheck
+
+    return [IntegrityCheck(), LintCheck()]

@@ -25,6 +25,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "-v", "--verbose", action="store_true", help="list passing checks too (text format)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--lint-config",
+        metavar="FILE",
+        help="lint config (TOML) for the lint.* checks; default: fail only on high/critical",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -32,8 +37,15 @@ def run(args: argparse.Namespace) -> int:
     from chainproof.report import verdict as render
     from chainproof.verify import verify_image
 
+    options: dict[str, object] = {}
+    if args.lint_config:
+        from chainproof.lint.config import load
+
+        options["lint_config"] = load(args.lint_config)
     with layer_progress(not args.no_progress) as progress:
-        verdict = verify_image(args.image, open_options_from_args(args), progress=progress)
+        verdict = verify_image(
+            args.image, open_options_from_args(args), options=options, progress=progress
+        )
     text = (
         render.to_json(verdict)
         if args.format == "json"

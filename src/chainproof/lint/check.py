@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chainproof.checks.interface import Check, CheckResult, Status
+from chainproof.checks.interface import Check, CheckResult, Severity, Status
 from chainproof.lint.config import LintConfig
 from chainproof.lint.history import lint_history
 from chainproof.lint.model import SEVERITY_ORDER
@@ -27,7 +27,9 @@ class LintCheck(Check):
     def run(self, context: CheckContext) -> Iterable[CheckResult]:
         config = context.options.get("lint_config")
         if not isinstance(config, LintConfig):
-            config = LintConfig()
+            # In verify, history findings gate admission of the image, so without a config
+            # only high and critical ones fail; `chainproof lint` keeps its stricter default.
+            config = LintConfig(fail_on=Severity.HIGH)
         findings = lint_history(context.image.config, config, name=context.image.reference)
         threshold = SEVERITY_ORDER[config.fail_on]
         if not findings:
