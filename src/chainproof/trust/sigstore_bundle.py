@@ -44,8 +44,10 @@ from sigstore_models.rekor.v1 import TransparencyLogEntry as _LogEntryModelBase
 
 from chainproof import _jsonutil
 from chainproof.errors import MalformedError, NotFoundError, SignatureError
+from chainproof.oci.model import Manifest
 from chainproof.trust import _x509
 from chainproof.trust.dsse import pae
+from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -54,6 +56,9 @@ if TYPE_CHECKING:
     from cryptography.x509 import Certificate
     from rfc3161_client import TimeStampResponse
 
+    from chainproof.oci.digest import Digest
+    from chainproof.oci.model import Descriptor
+    from chainproof.oci.sources.interface import ImageSource
     from chainproof.trust.interface import IdentityRule
     from chainproof.trust.keys import VerificationKey
 
@@ -63,6 +68,8 @@ MAX_BUNDLE_BYTES = 8 * 1024 * 1024
 BUNDLE_MEDIA_TYPES = frozenset(str(t) for t in Bundle.BundleType)
 #: The artifactType cosign v3 gives a bundle attached as an OCI referrer.
 BUNDLE_ARTIFACT_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+#: Bounds the work one image's referrers can cause.
+MAX_REFERRERS = 64
 
 
 @dataclass(frozen=True)
@@ -545,3 +552,74 @@ def _check_managed_dsse_body(
         _check_managed_hashedrekord_body(entry, signature, key, hashlib.sha256(message).digest())
         return
     raise SignatureError(f"unsupported DSSE log entry type {kind.kind}/{kind.version}")
+
+
+class SigstoreBundles(SignatureFormat):
+    """Sigstore bundles attached as OCI referrers (cosign v3 ``--new-bundle-format``).
+
+    A message-signature bundle must sign the subject manifest's digest; a DSSE bundle's in-toto
+    statement must name it as a subject.
+    """
+
+    name = "sigstore-bundle"
+
+    def verify(
+        self, source: ImageSource, subject: Digest, trust: TrustInputs
+    ) -> list[SignatureVerification]:
+        descriptors = source.referrers(subject, BUNDLE_ARTIFACT_TYPE)
+        descriptors = [d for d in descriptors if d.artifact_type in ("", BUNDLE_ARTIFACT_TYPE)]
+        if not descriptors:
+            return []
+        root = load_trusted_root(trust.trusted_root) if trust.trusted_root else None
+        results = []
+        for descriptor in descriptors[:MAX_REFERRERS]:
+            location = f"referrer {descriptor.digest}"
+            try:
+                data = self._bundle_bytes(source, descriptor, location)
+                if data is None:
+                    continue
+                if root is None:
+                    raise SignatureError("Sigstore bundle but no trusted root was given")
+                if subject.algorithm != "sha256":
+                    raise SignatureError(f"bundles sign sha256 digests, not {subject.algorithm}")
+                verified = verify_bundle(
+                    data,
+                    root,
+                    artifact_sha256=bytes.fromhex(subject.encoded),
+                    identities=trust.identities,
+                    keys=trust.keys,
+                )
+            except (SignatureError, MalformedError) as exc:
+                results.append(SignatureVerification(self.name, subject, location, False, str(exc)))
+                continue
+            statement = None
+            reason = "bundle signature verified"
+            if verified.content == "dsseEnvelope":
+                from chainproof.trust.intoto import parse_statement
+
+                parsed = parse_statement(verified.payload)
+                statement = parsed.to_json()
+                reason = f"bundle attestation {parsed.predicate_type} verified"
+            results.append(
+                SignatureVerification(
+                    self.name, subject, location, True, reason, verified.signer, statement
+                )
+            )
+        return results
+
+    @staticmethod
+    def _bundle_bytes(source: ImageSource, descriptor: Descriptor, location: str) -> bytes | None:
+        from chainproof.oci.image import fetch_manifest, read_blob
+
+        document, _ = fetch_manifest(source, descriptor, location)
+        if not isinstance(document, Manifest):
+            return None
+        if document.artifact_type not in ("", BUNDLE_ARTIFACT_TYPE) and not any(
+            layer.media_type in BUNDLE_MEDIA_TYPES or layer.media_type == BUNDLE_ARTIFACT_TYPE
+            for layer in document.layers
+        ):
+            return None
+        for layer in document.layers:
+            if layer.media_type == BUNDLE_ARTIFACT_TYPE or layer.media_type in BUNDLE_MEDIA_TYPES:
+                return read_blob(source, layer, f"{location} bundle", MAX_BUNDLE_BYTES)
+        return None
