@@ -173,7 +173,11 @@ class SignatureCheck(Check):
             )
             return
         yield from errors
-        threshold = int(context.options.get("threshold") or 1)
+        raw_threshold = context.options.get("threshold")
+        try:
+            threshold = 1 if raw_threshold is None else int(raw_threshold)
+        except (TypeError, ValueError):
+            raise UsageError(f"--threshold must be a number, not {raw_threshold!r}") from None
         if threshold < 1:
             raise UsageError("--threshold must be at least 1")
         signatures = [
