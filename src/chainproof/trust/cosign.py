@@ -33,11 +33,11 @@ from sigstore._internal.trust import KeyringPurpose
 from sigstore._utils import KeyID
 from sigstore.errors import Error as SigstoreError
 
-from chainproof import _jsonutil
 from chainproof.errors import MalformedError, SignatureError
 from chainproof.oci.digest import Digest
 from chainproof.oci.image import read_blob
 from chainproof.oci.model import Manifest, parse_manifest
+from chainproof.trust import _json
 from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, parse_envelope
 from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
 from chainproof.trust.intoto import parse_statement
@@ -79,7 +79,7 @@ class _Layer:
 
 def check_simplesigning(payload: bytes, subject: Digest) -> dict[str, Any]:
     """Parse a simple-signing payload and require it to name ``subject``; returns it."""
-    doc = _jsonutil.loads_object(payload, "simple-signing payload", max_bytes=MAX_PAYLOAD_BYTES)
+    doc = _json.loads_object(payload, "simple-signing payload", max_bytes=MAX_PAYLOAD_BYTES)
     critical = doc.get("critical")
     if not isinstance(critical, dict):
         raise SignatureError("simple-signing payload has no 'critical' section")

@@ -11,8 +11,8 @@ import binascii
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from chainproof import _jsonutil
 from chainproof.errors import MalformedError
+from chainproof.trust import _json
 
 if TYPE_CHECKING:
     from chainproof.trust.keys import VerificationKey
@@ -56,7 +56,7 @@ def _b64(value: object, what: str) -> bytes:
 
 
 def parse_envelope(data: bytes | str, what: str = "DSSE envelope") -> Envelope:
-    obj = _jsonutil.loads_object(data, what, max_bytes=MAX_ENVELOPE_BYTES)
+    obj = _json.loads_object(data, what, max_bytes=MAX_ENVELOPE_BYTES)
     payload_type = obj.get("payloadType")
     if not isinstance(payload_type, str) or not payload_type:
         raise MalformedError(f"{what}: payloadType missing")

@@ -6,8 +6,8 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
-from chainproof import _jsonutil
 from chainproof.errors import MalformedError
+from chainproof.trust import _json
 
 STATEMENT_TYPES = frozenset(
     {"https://in-toto.io/Statement/v0.1", "https://in-toto.io/Statement/v1"}
@@ -74,7 +74,7 @@ class Statement:
 
 
 def parse_statement(payload: bytes, what: str = "in-toto statement") -> Statement:
-    obj = _jsonutil.loads_object(payload, what, max_bytes=64 * 1024 * 1024)
+    obj = _json.loads_object(payload, what, max_bytes=64 * 1024 * 1024)
     kind = obj.get("_type")
     if kind not in STATEMENT_TYPES:
         raise MalformedError(f"{what}: unknown statement type {kind!r}")

@@ -37,11 +37,10 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from chainproof import _jsonutil
 from chainproof.errors import MalformedError, NotFoundError, SignatureError, UnsupportedError
 from chainproof.oci.image import read_blob
 from chainproof.oci.model import Descriptor, Manifest
-from chainproof.trust import _x509
+from chainproof.trust import _json, _x509
 from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
 from chainproof.trust.keys import VerificationKey
 
@@ -153,12 +152,12 @@ def _check_crit(crit: object, present: set[str], what: str) -> None:
 
 def parse_jws(data: bytes) -> Envelope:
     what = "JWS envelope"
-    obj = _jsonutil.loads_object(data, what, max_bytes=MAX_ENVELOPE_BYTES)
+    obj = _json.loads_object(data, what, max_bytes=MAX_ENVELOPE_BYTES)
     protected_b64 = obj.get("protected")
     payload_b64 = obj.get("payload")
     if not isinstance(protected_b64, str) or not isinstance(payload_b64, str):
         raise MalformedError(f"{what}: protected header or payload missing")
-    protected = _jsonutil.loads_object(_b64url(protected_b64, what), f"{what} protected header")
+    protected = _json.loads_object(_b64url(protected_b64, what), f"{what} protected header")
     header = obj.get("header")
     if not isinstance(header, dict):
         raise MalformedError(f"{what}: unprotected header missing")
@@ -274,7 +273,7 @@ def parse_envelope(data: bytes, media_type: str) -> Envelope:
 
 
 def target_artifact(envelope: Envelope) -> Descriptor:
-    payload = _jsonutil.loads_object(envelope.payload, "Notation payload")
+    payload = _json.loads_object(envelope.payload, "Notation payload")
     target = payload.get("targetArtifact")
     return Descriptor.from_json(target, "Notation targetArtifact")
 
@@ -382,7 +381,7 @@ class TrustPolicy:
 
     @classmethod
     def parse(cls, data: bytes) -> TrustPolicy:
-        doc = _jsonutil.loads_object(data, "trust policy")
+        doc = _json.loads_object(data, "trust policy")
         if doc.get("version") != "1.0":
             raise _policy_error(f"unsupported version {doc.get('version')!r}")
         raw = doc.get("trustPolicies")

@@ -16,6 +16,8 @@ one major version and the conformance suite in the tests notices any drift.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -42,12 +44,12 @@ from sigstore_models.rekor import v2 as rekor_v2
 from sigstore_models.rekor.v1 import InclusionProof
 from sigstore_models.rekor.v1 import TransparencyLogEntry as _LogEntryModelBase
 
-from chainproof import _jsonutil
 from chainproof.errors import MalformedError, NotFoundError, SignatureError
 from chainproof.oci.model import Manifest
-from chainproof.trust import _x509
-from chainproof.trust.dsse import pae
+from chainproof.trust import _json, _x509
+from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
 from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
+from chainproof.trust.intoto import Statement, parse_statement
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -81,21 +83,41 @@ class BundleVerification:
     payload_type: str = ""
     payload: bytes = b""
     message_digest: bytes = b""  # sha256 the message signature covers, when it says
+    statement: Statement | None = None  # the in-toto statement of a DSSE bundle, parsed
 
 
 def load_trusted_root(path: Path) -> TrustedRoot:
-    """Parse a ``trusted_root.json``; a malformed root is bad input (exit 2), not a failure."""
+    """Parse a ``trusted_root.json``; a malformed root is bad input (exit 2), not a failure.
+
+    Parsed roots are cached by path, size and modification time: an admission service verifies
+    many images against the same root, and parsing it costs more than a signature check.
+    """
     try:
-        data = path.read_bytes()
+        stat = path.stat()
     except FileNotFoundError:
         raise NotFoundError(f"trusted root {path} not found") from None
     except OSError as exc:
         raise NotFoundError(f"trusted root {path}: {exc.strerror}") from None
-    _jsonutil.loads_object(data, f"trusted root {path}")  # size/depth bounds first
+    return _load_trusted_root(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_trusted_root(path: Path, size: int, mtime_ns: int) -> TrustedRoot:
+    del size, mtime_ns  # cache key only
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise NotFoundError(f"trusted root {path}: {exc.strerror}") from None
+    _json.loads_object(data, f"trusted root {path}")  # size/depth bounds first
     try:
         return TrustedRoot.from_file(str(path))
     except (SigstoreError, ValidationError, ValueError) as exc:
         raise MalformedError(f"trusted root {path}: {_first_line(exc)}") from None
+
+
+def clear_caches() -> None:
+    """Forget parsed trusted roots (tests and the cold benchmark)."""
+    _load_trusted_root.cache_clear()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -285,7 +307,7 @@ class _BundleModel(_BundleModelBase):
 def _parse(data: bytes) -> _BundleModel:
     if len(data) > MAX_BUNDLE_BYTES:
         raise MalformedError(f"bundle: {len(data)} bytes exceeds the {MAX_BUNDLE_BYTES} limit")
-    obj = _jsonutil.loads_object(data, "bundle")
+    obj = _json.loads_object(data, "bundle")
     media_type = obj.get("mediaType")
     if media_type not in BUNDLE_MEDIA_TYPES:
         raise MalformedError(f"bundle: unsupported bundle media type {media_type!r}")
@@ -339,17 +361,16 @@ def verify_bundle(
         raise SignatureError(_first_line(exc)) from None
     except (ValidationError, ValueError) as exc:
         raise SignatureError(f"bundle: {_first_line(exc)}") from None
-    if result.content == "dsseEnvelope" and artifact_sha256 is not None:
-        _require_subject(result.payload, artifact_sha256)
+    if result.content == "dsseEnvelope" and result.payload_type == INTOTO_PAYLOAD_TYPE:
+        statement = parse_statement(result.payload)
+        if artifact_sha256 is not None and not statement.has_subject(
+            "sha256", artifact_sha256.hex()
+        ):
+            raise SignatureError(f"no in-toto subject has digest sha256:{artifact_sha256.hex()}")
+        result = dataclasses.replace(result, statement=statement)
+    elif result.content == "dsseEnvelope" and artifact_sha256 is not None:
+        raise SignatureError(f"DSSE payload type {result.payload_type!r} names no subjects")
     return result
-
-
-def _require_subject(payload: bytes, sha256: bytes) -> None:
-    from chainproof.trust.intoto import parse_statement
-
-    statement = parse_statement(payload)
-    if not statement.has_subject("sha256", sha256.hex()):
-        raise SignatureError(f"no in-toto subject has digest sha256:{sha256.hex()}")
 
 
 def _verify_keyless(
@@ -594,12 +615,9 @@ class SigstoreBundles(SignatureFormat):
                 continue
             statement = None
             reason = "bundle signature verified"
-            if verified.content == "dsseEnvelope":
-                from chainproof.trust.intoto import parse_statement
-
-                parsed = parse_statement(verified.payload)
-                statement = parsed.to_json()
-                reason = f"bundle attestation {parsed.predicate_type} verified"
+            if verified.statement is not None:
+                statement = verified.statement.to_json()
+                reason = f"bundle attestation {verified.statement.predicate_type} verified"
             results.append(
                 SignatureVerification(
                     self.name, subject, location, True, reason, verified.signer, statement
