@@ -56,6 +56,8 @@ ANN_SIGNATURE = "dev.cosignproject.cosign/signature"
 ANN_CERTIFICATE = "dev.sigstore.cosign/certificate"
 ANN_CHAIN = "dev.sigstore.cosign/chain"
 ANN_BUNDLE = "dev.sigstore.cosign/bundle"
+#: chainproof's post-quantum extension: the ML-DSA-65 half of a hybrid signature.
+ANN_PQ_SIGNATURE = "dev.chainproof.pq/signature"
 #: Both spellings appear in the wild (cosign, and the older "atomic" simple signing).
 SIMPLESIGNING_TYPES = frozenset({"cosign container image signature", "atomic container signature"})
 
@@ -266,22 +268,40 @@ class _TagFormat(SignatureFormat):
         self,
         layer: _Layer,
         signature: bytes,
+        message: bytes,
         trust: TrustInputs,
         trusted_root: TrustedRoot | None,
-        verify_with: Any,
     ) -> tuple[list[str], _Keyless | None]:
         """Signers (``key <id>`` per matching key) and the keyless material, if any."""
-        signers = [f"key {k.key_id}" for k in trust.keys if verify_with(k)]
+        signers = [
+            f"key {k.key_id}"
+            for k in trust.keys
+            if k.verify(signature, message) and _pq_half_verifies(layer, k, message)
+        ]
         keyless = None
         if not signers and ANN_CERTIFICATE in layer.annotations and trust.identities:
             if trusted_root is None:
                 raise SignatureError("keyless signature but no trusted root was given")
             keyless = _verify_keyless_material(layer.annotations, trusted_root, trust.identities)
             key = VerificationKey.from_public_key(keyless.certificate.public_key(), "certificate")
-            if not verify_with(key):
+            if not key.verify(signature, message):
                 raise SignatureError("signature does not verify with the signing certificate")
             signers = [keyless.signer]
         return signers, keyless
+
+
+def _pq_half_verifies(layer: _Layer, key: VerificationKey, message: bytes) -> bool:
+    """A hybrid key also needs its ML-DSA-65 signature (chainproof's extension annotation)."""
+    if key.pq is None:
+        return True
+    text = layer.annotations.get(ANN_PQ_SIGNATURE, "")
+    if not text:
+        return False
+    try:
+        signature = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return key.pq.verify(signature, message)
 
 
 class CosignSignatures(_TagFormat):
@@ -306,7 +326,7 @@ class CosignSignatures(_TagFormat):
             raise SignatureError("layer has no signature annotation")
         signature = _b64(text, "signature annotation")
         signers, keyless = self._keyless_or_keys(
-            layer, signature, trust, trusted_root, lambda k: k.verify(signature, layer.payload)
+            layer, signature, layer.payload, trust, trusted_root
         )
         if keyless is not None:
             _check_hashedrekord(keyless.body, layer.payload, signature, keyless.certificate)
@@ -350,9 +370,7 @@ class CosignAttestations(_TagFormat):
             raise SignatureError(f"unexpected DSSE payload type {envelope.payload_type!r}")
         message = envelope.pae()
         signature = envelope.signatures[0].sig
-        signers, keyless = self._keyless_or_keys(
-            layer, signature, trust, trusted_root, lambda k: k.verify(signature, message)
-        )
+        signers, keyless = self._keyless_or_keys(layer, signature, message, trust, trusted_root)
         if keyless is not None:
             from chainproof.trust.sigstore_bundle import _check_intoto_v002_body
 

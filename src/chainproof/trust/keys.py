@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     Prehashed,
     decode_dss_signature,
@@ -52,12 +52,17 @@ class VerificationKey:
     public_key: PublicKeyTypes = field(repr=False, compare=False)
     uri: str
     key_id: str
+    #: For a hybrid key: the ML-DSA-65 half, whose signature is required as well.
+    pq: VerificationKey | None = None
 
     @classmethod
     def from_public_key(cls, public_key: PublicKeyTypes, uri: str) -> VerificationKey:
         if not isinstance(
             public_key,
-            ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey,
+            ec.EllipticCurvePublicKey
+            | rsa.RSAPublicKey
+            | ed25519.Ed25519PublicKey
+            | mldsa.MLDSA65PublicKey,
         ):
             raise UnsupportedError(f"{uri}: unsupported key type {type(public_key).__name__}")
         der = public_key.public_bytes(
@@ -72,6 +77,8 @@ class VerificationKey:
             return f"ecdsa-{key.curve.name}"
         if isinstance(key, rsa.RSAPublicKey):
             return f"rsa-{key.key_size}"
+        if isinstance(key, mldsa.MLDSA65PublicKey):
+            return "mldsa-65"
         return "ed25519"
 
     def der(self) -> bytes:
@@ -104,9 +111,9 @@ class VerificationKey:
             Prehashed(algorithm()) if prehashed else algorithm()
         )
         try:
-            if isinstance(key, ed25519.Ed25519PublicKey):
+            if isinstance(key, ed25519.Ed25519PublicKey | mldsa.MLDSA65PublicKey):
                 if prehashed:
-                    return False  # Ed25519 signs messages, never digests
+                    return False  # Ed25519 and ML-DSA (pure) sign messages, never digests
                 key.verify(signature, data)
             elif isinstance(key, ec.EllipticCurvePublicKey):
                 key.verify(_ecdsa_der(signature, key), data, ec.ECDSA(chosen))
@@ -120,7 +127,7 @@ class VerificationKey:
                     )
                 else:
                     key.verify(signature, data, padding.PKCS1v15(), chosen)
-            else:  # pragma: no cover - from_public_key admits only the three above
+            else:  # pragma: no cover - from_public_key admits only the four above
                 return False
         except InvalidSignature:
             return False
@@ -140,6 +147,27 @@ def _ecdsa_der(signature: bytes, key: ec.EllipticCurvePublicKey) -> bytes:
             int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
         )
     return signature
+
+
+def _pem_blocks(data: bytes) -> list[bytes]:
+    marker = b"-----BEGIN "
+    starts = [i for i in range(len(data)) if data.startswith(marker, i)]
+    return [data[a:b] for a, b in zip(starts, [*starts[1:], len(data)], strict=True)]
+
+
+def key_from_pem(data: bytes, uri: str) -> VerificationKey:
+    """One public key, or a hybrid pair: an ECDSA key followed by an ML-DSA-65 key."""
+    blocks = _pem_blocks(data)
+    if len(blocks) == 2 and all(b.startswith(b"-----BEGIN PUBLIC KEY") for b in blocks):
+        classic = VerificationKey.from_public_key(public_key_from_pem(blocks[0], uri), uri)
+        pq = VerificationKey.from_public_key(public_key_from_pem(blocks[1], uri), uri)
+        if not isinstance(pq.public_key, mldsa.MLDSA65PublicKey) or isinstance(
+            classic.public_key, mldsa.MLDSA65PublicKey
+        ):
+            raise MalformedError(f"{uri}: a hybrid key is a classic key followed by ML-DSA-65")
+        combined = hashlib.sha256(classic.der() + pq.der()).hexdigest()
+        return VerificationKey(classic.public_key, uri, combined, pq)
+    return VerificationKey.from_public_key(public_key_from_pem(data, uri), uri)
 
 
 def public_key_from_pem(data: bytes, what: str) -> PublicKeyTypes:
@@ -172,7 +200,7 @@ class FileKeyBackend(KeyBackend):
             raise NotFoundError(f"key file {path} is a directory") from None
         except PermissionError:
             raise NotFoundError(f"key file {path} is not readable") from None
-        return VerificationKey.from_public_key(public_key_from_pem(data, str(path)), uri)
+        return key_from_pem(data, uri)
 
 
 #: One backend per scheme; later sessions add pkcs11, hashivault/openbao and KMS schemes.
