@@ -46,6 +46,11 @@ def add_trust_options(parser: argparse.ArgumentParser) -> None:
         help="distinct trusted signers required (default 1)",
     )
     group.add_argument(
+        "--fips",
+        action="store_true",
+        help="accept only FIPS 186-5 / FIPS 204 signature algorithms",
+    )
+    group.add_argument(
         "--attestation-type",
         action="append",
         default=[],
@@ -68,5 +73,6 @@ def trust_options(args: argparse.Namespace, reference: str = "") -> dict[str, An
         "trust_store": args.trust_store or "",
         "threshold": args.threshold,
         "attestation_types": list(args.attestation_type),
+        "fips": bool(args.fips),
         "reference": reference,
     }

@@ -13,6 +13,7 @@ too: a signature on either counts, and the evidence says which. Trust inputs com
 ``threshold``                      distinct verified signers required (default 1)
 ``attestation_types``              predicate types (URI or short name) that must be present
 ``reference``                      the reference the user gave (Notation registry scopes)
+``fips``                           refuse keys outside FIPS 186-5/204; report the backend's state
 =================================  ==========================================================
 
 Verified in-toto statements are handed to later checks in ``context.shared["attestations"]``.
@@ -78,13 +79,22 @@ def trust_inputs(options: dict[str, Any]) -> TrustInputs:
         value = _opt(options, key)
         return Path(value) if value else None
 
+    loaded = tuple(load_key(str(uri)) for uri in keys)
+    if options.get("fips"):
+        from chainproof.trust.fips import refusal
+
+        for key in loaded:
+            reason = refusal(key)
+            if reason:
+                raise UsageError(f"FIPS mode refuses key {key.uri}: {reason}")
     return TrustInputs(
-        keys=tuple(load_key(str(uri)) for uri in keys),
+        keys=loaded,
         identities=identities,
         trusted_root=path("trusted_root"),
         trust_policy=path("trust_policy"),
         trust_store=path("trust_store"),
         reference=_opt(options, "reference"),
+        fips=bool(options.get("fips")),
     )
 
 
@@ -155,6 +165,20 @@ def _evidence(where: str, result: SignatureVerification) -> dict[str, Any]:
     return evidence
 
 
+def _fips_result(signatures: list[SignatureVerification]) -> CheckResult:
+    from chainproof.trust.fips import backend_fips_enabled
+
+    enabled = backend_fips_enabled()
+    return CheckResult(
+        "signature.fips",
+        Status.PASS if enabled else Status.WARN,
+        Severity.INFO if enabled else Severity.LOW,
+        "FIPS mode: keys restricted to FIPS 186-5/204 algorithms; the OpenSSL backend "
+        + ("runs its FIPS provider" if enabled else "is NOT running a FIPS-validated provider"),
+        {"backend_fips": enabled, "signatures": len(signatures)},
+    )
+
+
 def _skip(check_id: str, message: str) -> CheckResult:
     return CheckResult(check_id, Status.SKIP, Severity.INFO, message)
 
@@ -173,6 +197,8 @@ class SignatureCheck(Check):
             )
             return
         yield from errors
+        if context.options.get("fips"):
+            yield _fips_result(signatures=[r for _, r in found])
         raw_threshold = context.options.get("threshold")
         try:
             threshold = 1 if raw_threshold is None else int(raw_threshold)

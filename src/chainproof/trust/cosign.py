@@ -284,6 +284,11 @@ class _TagFormat(SignatureFormat):
                 raise SignatureError("keyless signature but no trusted root was given")
             keyless = _verify_keyless_material(layer.annotations, trusted_root, trust.identities)
             key = VerificationKey.from_public_key(keyless.certificate.public_key(), "certificate")
+            if trust.fips:
+                from chainproof.trust.fips import refusal
+
+                if reason := refusal(key):
+                    raise SignatureError(f"FIPS mode: signing certificate key: {reason}")
             if not key.verify(signature, message):
                 raise SignatureError("signature does not verify with the signing certificate")
             signers = [keyless.signer]

@@ -74,6 +74,8 @@ class TrustInputs:
     reference: str = ""
     #: Verification time; None means now. Tests pin it to keep fixtures valid.
     now: datetime | None = None
+    #: FIPS mode: signatures by keys or certificates outside FIPS 186-5/204 do not count.
+    fips: bool = False
 
 
 @dataclass(frozen=True)

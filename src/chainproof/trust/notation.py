@@ -692,6 +692,7 @@ def verify_envelope(
     *,
     target: Descriptor | None = None,
     now: datetime | None = None,
+    fips: bool = False,
 ) -> NotationOutcome:
     """Apply the Notary Project validations at ``statement``'s level; never raises for a
     failed validation (that is the outcome), only for unreadable trust material."""
@@ -708,6 +709,13 @@ def verify_envelope(
         if action == "log":
             warnings.append(f"{validation}: {message}")
         return None
+
+    if fips:
+        from chainproof.trust.fips import refusal
+
+        leaf = VerificationKey.from_public_key(envelope.chain[0].public_key(), "x5c[0]")
+        if reason := refusal(leaf):
+            return NotationOutcome(False, f"FIPS mode: {reason}", signer)
 
     # Integrity: always enforced.
     if envelope.signing_scheme not in SCHEMES:
@@ -796,7 +804,9 @@ class NotationSignatures(SignatureFormat):
                 envelope = _envelope_of(source, descriptor, location)
                 if envelope is None:
                     continue
-                outcome = verify_envelope(envelope, statement, store, target=target, now=trust.now)
+                outcome = verify_envelope(
+                    envelope, statement, store, target=target, now=trust.now, fips=trust.fips
+                )
             except (MalformedError, UnsupportedError, SignatureError) as exc:
                 results.append(SignatureVerification(self.name, subject, location, False, str(exc)))
                 continue
