@@ -110,8 +110,25 @@ class SignatureFormat(abc.ABC):
         """
 
 
+class Signer(abc.ABC):
+    """Something that signs with one private key: a key in memory, an HSM object, a KMS key."""
+
+    @property
+    @abc.abstractmethod
+    def public(self) -> VerificationKey:
+        """The matching public key."""
+
+    @property
+    def algorithm(self) -> str:
+        return self.public.algorithm
+
+    @abc.abstractmethod
+    def sign(self, data: bytes) -> bytes:
+        """Sign ``data`` as cosign would for this algorithm (ECDSA signatures DER-encoded)."""
+
+
 class KeyBackend(abc.ABC):
-    """Loads public keys named by URI for one scheme."""
+    """Loads keys named by URI for one scheme."""
 
     #: URI schemes this backend serves ("" for plain file paths).
     schemes: tuple[str, ...]
@@ -119,3 +136,9 @@ class KeyBackend(abc.ABC):
     @abc.abstractmethod
     def load_public(self, uri: str) -> VerificationKey:
         """The public key ``uri`` names. Raises an InputError subclass when it cannot."""
+
+    def signer(self, uri: str) -> Signer:
+        """A signer for the private key ``uri`` names (backends that hold private keys)."""
+        from chainproof.errors import UnsupportedError
+
+        raise UnsupportedError(f"{uri}: this key backend cannot sign")

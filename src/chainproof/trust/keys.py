@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from chainproof.errors import MalformedError, NotFoundError, UnsupportedError
-from chainproof.trust.interface import KeyBackend
+from chainproof.trust.interface import KeyBackend, Signer
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
@@ -203,11 +203,15 @@ class FileKeyBackend(KeyBackend):
         return key_from_pem(data, uri)
 
 
-#: One backend per scheme; later sessions add pkcs11, hashivault/openbao and KMS schemes.
-BACKENDS: tuple[KeyBackend, ...] = (FileKeyBackend(),)
+def backends() -> tuple[KeyBackend, ...]:
+    """One backend per scheme (imported lazily: optional libraries load only when used)."""
+    from chainproof.trust.pkcs11 import Pkcs11KeyBackend
+
+    return (FileKeyBackend(), Pkcs11KeyBackend())
+
 
 #: Schemes users may try that chainproof knows of but does not serve yet.
-_KNOWN_UNSUPPORTED = ("pkcs11", "hashivault", "openbao", "awskms", "azurekms", "gcpkms", "k8s")
+_KNOWN_UNSUPPORTED = ("hashivault", "openbao", "awskms", "azurekms", "gcpkms", "k8s")
 
 
 def _scheme(uri: str) -> str:
@@ -218,12 +222,35 @@ def _scheme(uri: str) -> str:
     return head.lower()
 
 
-def load_key(uri: str) -> VerificationKey:
-    """The public key a ``--key`` value names."""
+def _backend(uri: str) -> KeyBackend:
     scheme = _scheme(uri)
-    for backend in BACKENDS:
+    for backend in backends():
         if scheme in backend.schemes:
-            return backend.load_public(uri)
+            return backend
     if scheme in _KNOWN_UNSUPPORTED:
         raise UnsupportedError(f"key URI scheme {scheme!r} is not supported yet ({uri})")
     raise UnsupportedError(f"unknown key URI scheme {scheme!r} in {uri!r}")
+
+
+def load_key(uri: str) -> VerificationKey:
+    """The public key a ``--key`` value names."""
+    return _backend(uri).load_public(uri)
+
+
+def load_signer(uri: str, password: bytes | None = None) -> Signer:
+    """The private key a ``--key`` value names, ready to sign.
+
+    Files are cosign's encrypted private keys (``password`` opens them); other schemes keep
+    the key where it is (an HSM signs inside the token).
+    """
+    backend = _backend(uri)
+    if isinstance(backend, FileKeyBackend):
+        from chainproof.trust.signing import decrypt_private_key
+
+        path = Path(uri.removeprefix("file://"))
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise NotFoundError(f"key file {path}: {exc.strerror}") from None
+        return decrypt_private_key(data, password or b"", str(path))
+    return backend.signer(uri)

@@ -29,7 +29,8 @@ from chainproof.trust.cosign import (
     attachment_tag,
 )
 from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
-from chainproof.trust.signing import HybridSigningKey, SigningKey
+from chainproof.trust.interface import Signer
+from chainproof.trust.signing import HybridSigningKey
 
 if TYPE_CHECKING:
     from chainproof.oci.sources.interface import RawManifest
@@ -63,7 +64,7 @@ def simplesigning_payload(subject: Digest, repository: str) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode()
 
 
-def _signature_annotations(key: SigningKey | HybridSigningKey, message: bytes) -> dict[str, str]:
+def _signature_annotations(key: Signer | HybridSigningKey, message: bytes) -> dict[str, str]:
     if isinstance(key, HybridSigningKey):
         return {
             ANN_SIGNATURE: base64.b64encode(key.classic.sign(message)).decode(),
@@ -128,7 +129,7 @@ def _assemble(
 
 def sign_image(
     subject: Digest,
-    key: SigningKey | HybridSigningKey,
+    key: Signer | HybridSigningKey,
     repository: str,
     *,
     existing: RawManifest | None = None,
@@ -153,7 +154,7 @@ def statement(subject: Digest, name: str, predicate_type: str, predicate: Any) -
 
 def attest_image(
     subject: Digest,
-    key: SigningKey | HybridSigningKey,
+    key: Signer | HybridSigningKey,
     repository: str,
     predicate_type: str,
     predicate: Any,

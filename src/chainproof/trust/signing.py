@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from chainproof.errors import InputError, MalformedError, UnsupportedError
 from chainproof.trust import _json
+from chainproof.trust.interface import Signer
 from chainproof.trust.keys import VerificationKey
 
 if TYPE_CHECKING:
@@ -54,18 +55,14 @@ class WrongPasswordError(InputError):
 
 
 @dataclass(frozen=True)
-class SigningKey:
-    """One private key; ``sign`` produces what cosign would for the same algorithm."""
+class SigningKey(Signer):
+    """One private key in memory; ``sign`` produces what cosign would for the algorithm."""
 
     private_key: _Private = field(repr=False)
 
     @property
     def public(self) -> VerificationKey:
         return VerificationKey.from_public_key(self.private_key.public_key(), "generated")
-
-    @property
-    def algorithm(self) -> str:
-        return self.public.algorithm
 
     def sign(self, data: bytes) -> bytes:
         key = self.private_key
@@ -81,8 +78,8 @@ class SigningKey:
 class HybridSigningKey:
     """ECDSA-P256 + ML-DSA-65: the classic signature stays where cosign looks for it."""
 
-    classic: SigningKey
-    pq: SigningKey
+    classic: Signer
+    pq: Signer
 
 
 def generate(algorithm: str = DEFAULT_ALGORITHM) -> SigningKey | HybridSigningKey:
@@ -106,10 +103,12 @@ def _kdf(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
     return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(password)
 
 
-def encrypt_private_key(key: SigningKey, password: bytes) -> bytes:
+def encrypt_private_key(key: Signer, password: bytes) -> bytes:
     """cosign's encrypted PEM for ``key``."""
     import nacl.secret
 
+    if not isinstance(key, SigningKey):
+        raise UnsupportedError("only keys held in memory can be exported to a key file")
     der = key.private_key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
@@ -196,7 +195,7 @@ def _checked(private: PrivateKeyTypes, what: str) -> _Private:
     raise UnsupportedError(f"{what}: unsupported key type {type(private).__name__}")
 
 
-def public_pem(key: SigningKey) -> bytes:
-    return key.private_key.public_key().public_bytes(
+def public_pem(key: Signer) -> bytes:
+    return key.public.public_key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
