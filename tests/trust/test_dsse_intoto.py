@@ -155,7 +155,7 @@ def test_key_loading_errors(tmp_path: Path) -> None:
     with pytest.raises(MalformedError, match="private key"):
         load_key(str(private))
     with pytest.raises(UnsupportedError, match="not supported yet"):
-        load_key("hashivault://transit/keys/cosign")
+        load_key("gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k")
     with pytest.raises(UnsupportedError, match="unknown key URI scheme"):
         load_key("bogus://x")
     good = tmp_path / "good.pub"

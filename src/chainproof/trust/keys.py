@@ -1,8 +1,8 @@
 """Public keys behind URIs, and one verify operation for every algorithm chainproof accepts.
 
 ``load_key(uri)`` picks a :class:`~chainproof.trust.interface.KeyBackend` by URI scheme from
-:data:`BACKENDS` (a plain path or ``file://`` today). Unknown schemes are refused with a clear
-error rather than guessed at.
+:func:`backends`: a plain path or ``file://``, ``pkcs11:`` (RFC 7512), ``hashivault://`` and
+``openbao://`` (Transit). Unknown schemes are refused with a clear error rather than guessed at.
 """
 
 from __future__ import annotations
@@ -206,12 +206,13 @@ class FileKeyBackend(KeyBackend):
 def backends() -> tuple[KeyBackend, ...]:
     """One backend per scheme (imported lazily: optional libraries load only when used)."""
     from chainproof.trust.pkcs11 import Pkcs11KeyBackend
+    from chainproof.trust.vault import TransitKeyBackend
 
-    return (FileKeyBackend(), Pkcs11KeyBackend())
+    return (FileKeyBackend(), Pkcs11KeyBackend(), TransitKeyBackend())
 
 
 #: Schemes users may try that chainproof knows of but does not serve yet.
-_KNOWN_UNSUPPORTED = ("hashivault", "openbao", "awskms", "azurekms", "gcpkms", "k8s")
+_KNOWN_UNSUPPORTED = ("awskms", "azurekms", "gcpkms", "k8s")
 
 
 def _scheme(uri: str) -> str:
