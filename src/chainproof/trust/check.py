@@ -214,10 +214,12 @@ class SignatureCheck(Check):
             by_format.setdefault(result.format, []).append((where, result))
         for name, results in sorted(by_format.items()):
             good = [r for _, r in results if r.verified]
+            unjudged = all(r.unconfigured for _, r in results)
+            status = Status.PASS if good else Status.SKIP if unjudged else Status.WARN
             yield CheckResult(
                 f"signature.{name}",
-                Status.PASS if good else Status.WARN,
-                Severity.INFO if good else Severity.MEDIUM,
+                status,
+                Severity.INFO if good or unjudged else Severity.MEDIUM,
                 f"{len(good)} of {len(results)} {name} signature(s) verified"
                 + ("" if good else f": {results[0][1].reason}"),
                 {"signatures": [_evidence(w, r) for w, r in results]},
@@ -240,8 +242,12 @@ class SignatureCheck(Check):
                 evidence,
             )
         else:
-            reasons = sorted({r.reason for _, r in signatures if not r.verified})
-            detail = f"; {reasons[0]}" if reasons else ""
+            # Reasons from signatures the user gave trust inputs for explain the failure best.
+            failed = sorted(
+                (r for _, r in signatures if not r.verified),
+                key=lambda r: (r.unconfigured, r.reason),
+            )
+            detail = f"; {failed[0].reason}" if failed else ""
             yield CheckResult(
                 "signature.verified",
                 Status.FAIL,

@@ -39,7 +39,12 @@ from chainproof.oci.image import read_blob
 from chainproof.oci.model import Manifest, parse_manifest
 from chainproof.trust import _json
 from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, parse_envelope
-from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
+from chainproof.trust.interface import (
+    MissingTrustInputError,
+    SignatureFormat,
+    SignatureVerification,
+    TrustInputs,
+)
 from chainproof.trust.intoto import parse_statement
 from chainproof.trust.keys import VerificationKey
 
@@ -281,7 +286,7 @@ class _TagFormat(SignatureFormat):
         keyless = None
         if not signers and ANN_CERTIFICATE in layer.annotations and trust.identities:
             if trusted_root is None:
-                raise SignatureError("keyless signature but no trusted root was given")
+                raise MissingTrustInputError("keyless signature but no trusted root was given")
             keyless = _verify_keyless_material(layer.annotations, trusted_root, trust.identities)
             key = VerificationKey.from_public_key(keyless.certificate.public_key(), "certificate")
             if trust.fips:
@@ -345,13 +350,17 @@ class CosignSignatures(_TagFormat):
     def _unverified(
         self, subject: Digest, location: str, layer: _Layer, trust: TrustInputs
     ) -> SignatureVerification:
+        unconfigured = True
         if ANN_CERTIFICATE in layer.annotations and not trust.identities:
             reason = "keyless signature but no certificate identity was given"
         elif trust.keys:
             reason = "signature does not verify with any of the given keys"
+            unconfigured = False
         else:
             reason = "no key or certificate identity to verify against"
-        return SignatureVerification(self.name, subject, location, False, reason)
+        return SignatureVerification(
+            self.name, subject, location, False, reason, unconfigured=unconfigured
+        )
 
 
 class CosignAttestations(_TagFormat):

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chainproof.errors import SignatureError
+
 if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
@@ -92,6 +94,13 @@ class SignatureVerification:
     statement: dict[str, Any] | None = field(default=None, hash=False, compare=False)
     #: Notation "audit"/"permissive" outcomes that pass with a logged failure.
     warnings: tuple[str, ...] = ()
+    #: The signature could not be judged because a trust input for its kind was not given
+    #: (a Notation signature without --trust-policy, a keyless one without an identity).
+    unconfigured: bool = False
+
+
+class MissingTrustInputError(SignatureError):
+    """A signature needs a kind of trust input the user did not give."""
 
 
 class SignatureFormat(abc.ABC):

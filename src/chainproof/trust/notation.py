@@ -791,6 +791,7 @@ class NotationSignatures(SignatureFormat):
                     f"referrer {descriptors[0].digest}",
                     False,
                     "Notation signature found but no --trust-policy given",
+                    unconfigured=True,
                 )
             ]
         policy = TrustPolicy.load(trust.trust_policy)

@@ -48,7 +48,12 @@ from chainproof.errors import MalformedError, NotFoundError, SignatureError
 from chainproof.oci.model import Manifest
 from chainproof.trust import _json, _x509
 from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
-from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
+from chainproof.trust.interface import (
+    MissingTrustInputError,
+    SignatureFormat,
+    SignatureVerification,
+    TrustInputs,
+)
 from chainproof.trust.intoto import Statement, parse_statement
 
 if TYPE_CHECKING:
@@ -380,7 +385,9 @@ def _verify_keyless(
     artifact_sha256: bytes | None,
 ) -> BundleVerification:
     if not identities:
-        raise SignatureError("keyless bundle but no certificate identity to verify it against")
+        raise MissingTrustInputError(
+            "keyless bundle but no certificate identity to verify it against"
+        )
     _reject_root_in_chain(model, trusted_root)
     bundle = _Bundle(model)
     verifier = _Verifier(trusted_root=trusted_root)
@@ -409,7 +416,7 @@ def _verify_managed_key(
     artifact_sha256: bytes | None,
 ) -> BundleVerification:
     if not keys:
-        raise SignatureError("bundle is signed with a managed key but no --key was given")
+        raise MissingTrustInputError("bundle is signed with a managed key but no --key was given")
     entries = model.verification_material.tlog_entries
     if len(entries) != 1:
         raise SignatureError(f"expected exactly one transparency log entry, got {len(entries)}")
@@ -600,7 +607,7 @@ class SigstoreBundles(SignatureFormat):
                 if data is None:
                     continue
                 if root is None:
-                    raise SignatureError("Sigstore bundle but no trusted root was given")
+                    raise MissingTrustInputError("Sigstore bundle but no trusted root was given")
                 if subject.algorithm != "sha256":
                     raise SignatureError(f"bundles sign sha256 digests, not {subject.algorithm}")
                 verified = verify_bundle(
@@ -611,7 +618,12 @@ class SigstoreBundles(SignatureFormat):
                     keys=trust.keys,
                 )
             except (SignatureError, MalformedError) as exc:
-                results.append(SignatureVerification(self.name, subject, location, False, str(exc)))
+                missing = isinstance(exc, MissingTrustInputError)
+                results.append(
+                    SignatureVerification(
+                        self.name, subject, location, False, str(exc), unconfigured=missing
+                    )
+                )
                 continue
             statement = None
             reason = "bundle signature verified"
