@@ -141,7 +141,7 @@ def test_unsigned_image_fails(dump: tuple[Path, DumpSource]) -> None:
         ({"certificate_identity": "a@b.c"}, UsageError),
         ({"certificate_identity_regexp": "(", "certificate_oidc_issuer": "x"}, UsageError),
         ({"keys": ["/nonexistent/key.pub"]}, NotFoundError),
-        ({"keys": ["awskms:///alias/cosign"]}, UnsupportedError),
+        ({"keys": ["azurekms://vault.example/cosign"]}, UnsupportedError),
     ],
 )
 def test_bad_options(options: dict[str, Any], error: type[Exception]) -> None:

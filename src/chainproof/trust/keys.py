@@ -2,7 +2,8 @@
 
 ``load_key(uri)`` picks a :class:`~chainproof.trust.interface.KeyBackend` by URI scheme from
 :func:`backends`: a plain path or ``file://``, ``pkcs11:`` (RFC 7512), ``hashivault://`` and
-``openbao://`` (Transit). Unknown schemes are refused with a clear error rather than guessed at.
+``openbao://`` (Transit), ``awskms://``. Unknown schemes are refused with a clear error
+rather than guessed at.
 """
 
 from __future__ import annotations
@@ -205,14 +206,15 @@ class FileKeyBackend(KeyBackend):
 
 def backends() -> tuple[KeyBackend, ...]:
     """One backend per scheme (imported lazily: optional libraries load only when used)."""
+    from chainproof.trust.awskms import AwsKmsKeyBackend
     from chainproof.trust.pkcs11 import Pkcs11KeyBackend
     from chainproof.trust.vault import TransitKeyBackend
 
-    return (FileKeyBackend(), Pkcs11KeyBackend(), TransitKeyBackend())
+    return (FileKeyBackend(), Pkcs11KeyBackend(), TransitKeyBackend(), AwsKmsKeyBackend())
 
 
 #: Schemes users may try that chainproof knows of but does not serve yet.
-_KNOWN_UNSUPPORTED = ("awskms", "azurekms", "gcpkms", "k8s")
+_KNOWN_UNSUPPORTED = ("azurekms", "gcpkms", "k8s")
 
 
 def _scheme(uri: str) -> str:
