@@ -258,3 +258,57 @@ def test_attestation_check_hands_over_predicates(tmp_path: Path) -> None:
     result = _run(AttestationCheck(), CheckContext(image, source, options))["attestation.verified"]
     assert result.status == Status.FAIL
     assert "https://spdx.dev/Document" in result.message
+
+
+def test_cosign_v3_sign_statement_counts_as_signature(
+    dump: tuple[Path, DumpSource], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A verified bundle whose statement is cosign v3's "sign" predicate is a signature, not an
+    attestation; other predicates are attestations."""
+    from chainproof.trust import check as check_module
+    from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
+    from chainproof.trust.intoto import COSIGN_SIGN_PREDICATE
+
+    class Bundles(SignatureFormat):
+        name = "sigstore-bundle"
+
+        def verify(
+            self, source: object, subject: Digest, trust: TrustInputs
+        ) -> list[SignatureVerification]:
+            def statement(kind: str) -> dict[str, Any]:
+                return {
+                    "_type": "https://in-toto.io/Statement/v1",
+                    "predicateType": kind,
+                    "subject": [{"digest": {"sha256": subject.encoded}}],
+                }
+
+            return [
+                SignatureVerification(
+                    self.name,
+                    subject,
+                    "r1",
+                    True,
+                    "ok",
+                    "signer-a",
+                    statement(COSIGN_SIGN_PREDICATE),
+                    attestation=False,
+                ),
+                SignatureVerification(
+                    self.name,
+                    subject,
+                    "r2",
+                    True,
+                    "ok",
+                    "signer-a",
+                    statement("https://slsa.dev/provenance/v1"),
+                    attestation=True,
+                ),
+            ]
+
+    monkeypatch.setattr(check_module, "_formats", lambda: (Bundles(),))
+    context = _dump_context(dump, "multi-cosigned-alice", keys=["alice"])
+    signature = _run(SignatureCheck(), context)["signature.verified"]
+    attestation = _run(AttestationCheck(), context)["attestation.verified"]
+    assert signature.status == Status.PASS
+    assert signature.evidence["found"] == 1
+    assert attestation.evidence["predicate_types"] == ["https://slsa.dev/provenance/v1"]

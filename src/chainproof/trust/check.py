@@ -179,6 +179,12 @@ def _fips_result(signatures: list[SignatureVerification]) -> CheckResult:
     )
 
 
+def _is_attestation(result: SignatureVerification) -> bool:
+    # A failed .att layer is still an attestation; a failed bundle cannot say, and counts as
+    # a signature that did not verify.
+    return result.attestation or result.format == "cosign-attestation"
+
+
 def _skip(check_id: str, message: str) -> CheckResult:
     return CheckResult(check_id, Status.SKIP, Severity.INFO, message)
 
@@ -206,9 +212,7 @@ class SignatureCheck(Check):
             raise UsageError(f"--threshold must be a number, not {raw_threshold!r}") from None
         if threshold < 1:
             raise UsageError("--threshold must be at least 1")
-        signatures = [
-            (w, r) for w, r in found if r.statement is None and r.format != "cosign-attestation"
-        ]
+        signatures = [(w, r) for w, r in found if not _is_attestation(r)]
         by_format: dict[str, list[tuple[str, SignatureVerification]]] = {}
         for where, result in signatures:
             by_format.setdefault(result.format, []).append((where, result))
@@ -271,9 +275,7 @@ class AttestationCheck(Check):
         if not _configured(trust):
             yield _skip("attestation.verified", "no trust inputs given for attestations")
             return
-        attestations = [
-            (w, r) for w, r in found if r.statement is not None or r.format == "cosign-attestation"
-        ]
+        attestations = [(w, r) for w, r in found if _is_attestation(r)]
         verified = [(w, r) for w, r in attestations if r.verified and r.statement is not None]
         statements = [r.statement for _, r in verified if r.statement is not None]
         context.shared.setdefault(SHARED_ATTESTATIONS, []).extend(statements)

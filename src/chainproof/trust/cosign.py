@@ -413,6 +413,7 @@ class CosignAttestations(_TagFormat):
                 f"attestation {statement.predicate_type} verified",
                 s,
                 statement=statement.to_json(),
+                attestation=True,
             )
             for s in signers
         ]

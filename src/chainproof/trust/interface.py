@@ -94,6 +94,9 @@ class SignatureVerification:
     statement: dict[str, Any] | None = field(default=None, hash=False, compare=False)
     #: Notation "audit"/"permissive" outcomes that pass with a logged failure.
     warnings: tuple[str, ...] = ()
+    #: True for attestations (in-toto statements with a predicate); False for image signatures,
+    #: including cosign v3's DSSE "sign" statements.
+    attestation: bool = False
     #: The signature could not be judged because a trust input for its kind was not given
     #: (a Notation signature without --trust-policy, a keyless one without an identity).
     unconfigured: bool = False

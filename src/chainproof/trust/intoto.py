@@ -13,6 +13,10 @@ STATEMENT_TYPES = frozenset(
     {"https://in-toto.io/Statement/v0.1", "https://in-toto.io/Statement/v1"}
 )
 
+#: cosign v3 signs images with a DSSE in-toto statement of this type (no predicate): a signature,
+#: not an attestation.
+COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"
+
 #: Predicate types chainproof names; anything else is reported as "custom".
 PREDICATE_KINDS: dict[str, str] = {
     "https://slsa.dev/provenance/v0.2": "slsa-provenance-v0.2",
@@ -26,6 +30,7 @@ PREDICATE_KINDS: dict[str, str] = {
     "https://openvex.dev/ns": "openvex",
     "https://openvex.dev/ns/v0.2.0": "openvex",
     "https://cosign.sigstore.dev/attestation/v1": "cosign-custom",
+    COSIGN_SIGN_PREDICATE: "cosign-signature",
     "https://cosign.sigstore.dev/attestation/vuln/v1": "cosign-vuln",
 }
 

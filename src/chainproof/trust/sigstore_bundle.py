@@ -54,7 +54,7 @@ from chainproof.trust.interface import (
     SignatureVerification,
     TrustInputs,
 )
-from chainproof.trust.intoto import Statement, parse_statement
+from chainproof.trust.intoto import COSIGN_SIGN_PREDICATE, Statement, parse_statement
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -626,13 +626,23 @@ class SigstoreBundles(SignatureFormat):
                 )
                 continue
             statement = None
+            attestation = False
             reason = "bundle signature verified"
             if verified.statement is not None:
                 statement = verified.statement.to_json()
-                reason = f"bundle attestation {verified.statement.predicate_type} verified"
+                attestation = verified.statement.predicate_type != COSIGN_SIGN_PREDICATE
+                if attestation:
+                    reason = f"bundle attestation {verified.statement.predicate_type} verified"
             results.append(
                 SignatureVerification(
-                    self.name, subject, location, True, reason, verified.signer, statement
+                    self.name,
+                    subject,
+                    location,
+                    True,
+                    reason,
+                    verified.signer,
+                    statement,
+                    attestation=attestation,
                 )
             )
         return results
