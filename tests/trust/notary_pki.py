@@ -73,20 +73,25 @@ def _b64url(data: bytes) -> str:
 
 
 def make_jws(
-    leaf_key: ec.EllipticCurvePrivateKey, chain: list[x509.Certificate], target: Descriptor
+    leaf_key: ec.EllipticCurvePrivateKey,
+    chain: list[x509.Certificate],
+    target: Descriptor,
+    *,
+    signing_authority: bool = False,
 ) -> bytes:
     """A Notation JWS envelope (ES256, raw r‖s) over ``target``, with ``chain`` as x5c."""
-    protected = _b64url(
-        json.dumps(
-            {
-                "alg": "ES256",
-                "crit": ["io.cncf.notary.signingScheme"],
-                "cty": "application/vnd.cncf.notary.payload.v1+json",
-                "io.cncf.notary.signingScheme": "notary.x509",
-                "io.cncf.notary.signingTime": "2026-05-01T10:00:00Z",
-            }
-        ).encode()
-    )
+    header: dict[str, object] = {
+        "alg": "ES256",
+        "crit": ["io.cncf.notary.signingScheme"],
+        "cty": "application/vnd.cncf.notary.payload.v1+json",
+        "io.cncf.notary.signingScheme": "notary.x509",
+        "io.cncf.notary.signingTime": "2026-05-01T10:00:00Z",
+    }
+    if signing_authority:
+        header["io.cncf.notary.signingScheme"] = "notary.x509.signingAuthority"
+        header["io.cncf.notary.authenticSigningTime"] = header.pop("io.cncf.notary.signingTime")
+        header["crit"] = ["io.cncf.notary.signingScheme", "io.cncf.notary.authenticSigningTime"]
+    protected = _b64url(json.dumps(header).encode())
     doc = {"mediaType": target.media_type, "digest": str(target.digest), "size": target.size}
     payload = _b64url(json.dumps({"targetArtifact": doc}).encode())
     der = leaf_key.sign(f"{protected}.{payload}".encode(), ec.ECDSA(hashes.SHA256()))

@@ -328,3 +328,39 @@ def test_referrer_discovery(notation: Path, tmp_path: Path) -> None:
             TARGET.digest,
             TrustInputs(trust_policy=policy, reference="registry.example/other:v2", now=NOW),
         )
+
+
+@pytest.mark.parametrize(
+    ("reference", "statement"),
+    [
+        ("mcr.microsoft.com/azurelinux/base/core:3.0", "mcr"),
+        ("docker://mcr.microsoft.com/azurelinux/base/core@sha256:" + "a" * 64, "mcr"),
+        ("alpine:3", "hub"),
+        ("docker.io/library/alpine", "hub"),
+        ("oci:/tmp/layout:latest", "any"),
+        ("registry.example/other", "any"),
+    ],
+)
+def test_registry_scopes(reference: str, statement: str) -> None:
+    def entry(name: str, scope: str) -> dict[str, object]:
+        return {
+            "name": name,
+            "registryScopes": [scope],
+            "signatureVerification": {"level": "strict"},
+            "trustStores": ["ca:x"],
+            "trustedIdentities": ["*"],
+        }
+
+    policy = TrustPolicy.parse(
+        json.dumps(
+            {
+                "version": "1.0",
+                "trustPolicies": [
+                    entry("mcr", "mcr.microsoft.com/azurelinux/base/core"),
+                    entry("hub", "docker.io/library/alpine"),
+                    entry("any", "*"),
+                ],
+            }
+        ).encode()
+    )
+    assert policy.for_reference(reference).name == statement

@@ -123,3 +123,50 @@ def test_bad_chains(
     outcome = _verify(make_jws(leaf_key, [leaf, chain_root], TARGET), store)
     assert not outcome.verified
     assert reason in outcome.reason
+
+
+def test_signing_authority_scheme(tmp_path: Path) -> None:
+    """notary.x509.signingAuthority: the chain must be valid at the authentic signing time (so
+    an expired certificate still verifies) and anchor in a signingAuthority store."""
+    root_key, leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    root = make_cert("Example Root", root_key, None, ca=True)
+    leaf = make_cert(
+        "Signer",
+        leaf_key,
+        ("Example Root", root_key),
+        ca=False,
+        end=dt.datetime(2026, 5, 2, tzinfo=dt.UTC),
+    )
+    store = tmp_path / "x509" / "signingAuthority" / "sa"
+    store.mkdir(parents=True)
+    (store / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    doc = {
+        "version": "1.0",
+        "trustPolicies": [
+            {
+                "name": "sa",
+                "registryScopes": ["*"],
+                "signatureVerification": {"level": "strict"},
+                "trustStores": ["signingAuthority:sa"],
+                "trustedIdentities": ["*"],
+            }
+        ],
+    }
+    statement = TrustPolicy.parse(json.dumps(doc).encode()).statements[0]
+    envelope = parse_envelope(
+        make_jws(leaf_key, [leaf, root], TARGET, signing_authority=True), JWS_MEDIA_TYPE
+    )
+    outcome = verify_envelope(envelope, statement, TrustStore(tmp_path), target=TARGET, now=NOW)
+    assert outcome.verified, outcome.reason
+    assert leaf.not_valid_after_utc < NOW
+    # The same envelope against a ca: store is not anchored.
+    doc["trustPolicies"][0]["trustStores"] = ["ca:sa"]  # type: ignore[index]
+    (tmp_path / "x509" / "ca").mkdir()
+    (tmp_path / "x509" / "signingAuthority" / "sa").rename(tmp_path / "x509" / "ca" / "sa")
+    statement = TrustPolicy.parse(json.dumps(doc).encode()).statements[0]
+    assert not verify_envelope(
+        envelope, statement, TrustStore(tmp_path), target=TARGET, now=NOW
+    ).verified

@@ -323,3 +323,8 @@ class AttestationCheck(Check):
                 f"{attestations[0][1].reason}",
                 evidence,
             )
+
+
+def checks() -> tuple[Check, ...]:
+    """The trust checks, in the order ``chainproof verify`` should run them."""
+    return (SignatureCheck(), AttestationCheck())

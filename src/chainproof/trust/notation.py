@@ -450,13 +450,18 @@ def _statement(item: object) -> PolicyStatement:
 
 
 def _repository(reference: str) -> str:
-    """``registry/repository`` of a reference, without tag or digest or transport prefix."""
-    ref = reference.removeprefix("docker://")
-    ref = ref.split("@", 1)[0]
-    last = ref.rsplit("/", 1)
-    if len(last) == 2 and ":" in last[1]:
-        ref = f"{last[0]}/{last[1].split(':', 1)[0]}"
-    return ref
+    """``registry/repository`` of a reference, normalised as Docker does; "" if not a registry
+    reference (an OCI layout or archive has no registry scope; only ``*`` applies)."""
+    from chainproof.errors import InvalidReferenceError
+    from chainproof.oci.reference import parse_registry
+
+    text = reference.removeprefix("docker://")
+    if not text or text.split(":", 1)[0] in ("oci", "oci-archive", "docker-archive"):
+        return ""
+    try:
+        return parse_registry(text).name
+    except InvalidReferenceError:
+        return ""
 
 
 _DN_KEYS = {
@@ -668,6 +673,11 @@ def check_authentic_timestamp(
     still valid) and the chain must be valid at the stamped time, so a timestamped signature
     outlives its certificate.
     """
+    if envelope.signing_scheme == "notary.x509.signingAuthority":
+        # The signing authority vouches for the time: the chain must be valid then.
+        if envelope.signing_time is None:
+            return "signingAuthority envelope without an authentic signing time", None
+        return _valid_at(envelope.chain, envelope.signing_time), envelope.signing_time
     tsa_stores = [ref for ref in statement.trust_stores if ref.startswith("tsa:")]
     invalid_now = _valid_at(envelope.chain, now)
     if not tsa_stores or (statement.verify_timestamp == "afterCertExpiry" and not invalid_now):
