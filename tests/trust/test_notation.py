@@ -364,3 +364,10 @@ def test_registry_scopes(reference: str, statement: str) -> None:
         ).encode()
     )
     assert policy.for_reference(reference).name == statement
+
+
+def test_x5c_not_base64_is_malformed(notation: Path) -> None:
+    doc = json.loads((notation / "jws_signature.sig").read_bytes())
+    doc["header"]["x5c"] = ["M!!!not-base64"]
+    with pytest.raises(MalformedError, match="not base64"):
+        parse_envelope(json.dumps(doc).encode(), JWS_MEDIA_TYPE)

@@ -128,7 +128,10 @@ def _chain(raw: object, what: str) -> tuple[x509.Certificate, ...]:
         raise MalformedError(f"{what}: certificate chain must have 1 to {MAX_CHAIN} certificates")
     certs = []
     for item in items:
-        data = base64.b64decode(item) if isinstance(item, str) else item
+        try:
+            data = base64.b64decode(item, validate=True) if isinstance(item, str) else item
+        except (binascii.Error, ValueError):
+            raise MalformedError(f"{what}: certificate is not base64") from None
         if not isinstance(data, bytes):
             raise MalformedError(f"{what}: certificate is not DER bytes")
         try:
