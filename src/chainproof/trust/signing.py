@@ -82,7 +82,8 @@ class HybridSigningKey:
     pq: Signer
 
 
-def generate(algorithm: str = DEFAULT_ALGORITHM) -> SigningKey | HybridSigningKey:
+def generate_key(algorithm: str = DEFAULT_ALGORITHM) -> SigningKey:
+    """A fresh single key (every algorithm except the hybrid pair)."""
     if algorithm == "ecdsa-p256":
         return SigningKey(ec.generate_private_key(ec.SECP256R1()))
     if algorithm == "ed25519":
@@ -91,12 +92,18 @@ def generate(algorithm: str = DEFAULT_ALGORITHM) -> SigningKey | HybridSigningKe
         return SigningKey(rsa.generate_private_key(65537, 3072))
     if algorithm == "mldsa-65":
         return SigningKey(mldsa.MLDSA65PrivateKey.generate())
-    if algorithm == "hybrid-ecdsa-p256-mldsa-65":
-        return HybridSigningKey(
-            SigningKey(ec.generate_private_key(ec.SECP256R1())),
-            SigningKey(mldsa.MLDSA65PrivateKey.generate()),
-        )
     raise UnsupportedError(f"unknown key algorithm {algorithm!r} (one of {', '.join(ALGORITHMS)})")
+
+
+def generate_hybrid() -> HybridSigningKey:
+    """A fresh ECDSA-P256 + ML-DSA-65 pair."""
+    return HybridSigningKey(generate_key("ecdsa-p256"), generate_key("mldsa-65"))
+
+
+def generate(algorithm: str = DEFAULT_ALGORITHM) -> SigningKey | HybridSigningKey:
+    if algorithm == "hybrid-ecdsa-p256-mldsa-65":
+        return generate_hybrid()
+    return generate_key(algorithm)
 
 
 def _kdf(password: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
