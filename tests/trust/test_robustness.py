@@ -86,3 +86,48 @@ def test_damaged_trust_policy(edits: list[tuple[int, int]], cut: int | None) -> 
     data = _fixture(SIGNING / "microsoft-supplychain-root" / "trustpolicy.json")
     with contextlib.suppress(Error):
         notation.TrustPolicy.parse(_mutate(data, edits, cut))
+
+
+@_settings
+@given(_edits, _cut)
+def test_damaged_cose_full_verification(edits: list[tuple[int, int]], cut: int | None) -> None:
+    """Damage inside the DER certificates and the RFC 3161 token (COSE carries both raw)."""
+    base = SIGNING / "notation-notation-go"
+    data = _mutate(_fixture(base / "timestamp" / "sigEnv" / "coseWithTimestamp.sig"), edits, cut)
+    policy = notation.TrustPolicy.parse(
+        b'{"version": "1.0", "trustPolicies": [{"name": "t", "registryScopes": ["*"],'
+        b' "signatureVerification": {"level": "strict"},'
+        b' "trustStores": ["ca:valid-trust-store", "tsa:test-timestamp"],'
+        b' "trustedIdentities": ["*"]}]}'
+    ).statements[0]
+    with contextlib.suppress(Error):
+        envelope = notation.parse_envelope(data, notation.COSE_MEDIA_TYPE)
+        notation.verify_envelope(envelope, policy, notation.TrustStore(base / "truststore"))
+
+
+@_settings
+@given(_edits, _cut)
+def test_damaged_keyless_cosign_manifest(edits: list[tuple[int, int]], cut: int | None) -> None:
+    from chainproof.oci.digest import Digest
+    from chainproof.oci.sources.interface import RawManifest
+    from chainproof.trust.cosign import CosignSignatures
+    from chainproof.trust.interface import TrustInputs
+    from tests.trust.dumpsource import DumpSource
+
+    dump = SIGNING / "cosign-simplesigning-connaisseur" / "securesystemsengineering" / "testimage"
+    subject = Digest.parse(
+        "sha256:31dc72a13a0c34b40eb95419d2b2fd67320c856baf3b72da518023ee8d370aee"
+    )
+    tag = f"sha256-{subject.encoded}.sig"
+    damaged = _mutate(_fixture(dump / "manifests" / f"{tag}.json"), edits, cut)
+
+    class Damaged(DumpSource):
+        def get_tag(self, name: str) -> RawManifest | None:
+            return RawManifest(damaged, "") if name == tag else super().get_tag(name)
+
+    trust = TrustInputs(
+        identities=_ANYONE,
+        trusted_root=SIGNING / "sigstore-trusted-roots" / "production.trusted_root.json",
+    )
+    with contextlib.suppress(Error):
+        CosignSignatures().verify(Damaged(dump), subject, trust)

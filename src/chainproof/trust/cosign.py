@@ -37,7 +37,7 @@ from chainproof.errors import MalformedError, SignatureError
 from chainproof.oci.digest import Digest
 from chainproof.oci.image import read_blob
 from chainproof.oci.model import Manifest, parse_manifest
-from chainproof.trust import _json
+from chainproof.trust import _json, _x509
 from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, parse_envelope
 from chainproof.trust.interface import (
     MissingTrustInputError,
@@ -125,8 +125,8 @@ def _verify_keyless_material(
     from chainproof.trust.sigstore_bundle import _IdentityPolicy, _Verifier
 
     try:
-        certificate = x509.load_pem_x509_certificate(annotations[ANN_CERTIFICATE].encode())
-    except ValueError:
+        certificate = _x509.load_pem(annotations[ANN_CERTIFICATE].encode(), "certificate")
+    except MalformedError:
         raise SignatureError("signing certificate annotation is not a PEM certificate") from None
     bundle_text = annotations.get(ANN_BUNDLE)
     if not bundle_text:
@@ -187,11 +187,7 @@ def _check_hashedrekord(
         logged_cert = base64.b64decode(spec["signature"]["publicKey"]["content"])
     except (KeyError, TypeError, ValueError):
         raise SignatureError("malformed hashedrekord body in the Rekor bundle") from None
-    same_cert = False
-    try:
-        same_cert = x509.load_pem_x509_certificate(logged_cert) == certificate
-    except ValueError:
-        same_cert = False
+    same_cert = _x509.same_pem(logged_cert, certificate)
     if (
         logged_hash.get("algorithm") != "sha256"
         or logged_hash.get("value") != hashlib.sha256(payload).hexdigest()
@@ -393,7 +389,7 @@ class CosignAttestations(_TagFormat):
                 json.dumps(keyless.body).encode(),
                 envelope.payload,
                 [s.sig for s in envelope.signatures],
-                lambda pem: _same_cert(pem, cert),
+                lambda pem: _x509.same_pem(pem, cert),
             )
         if not signers:
             return [
@@ -417,10 +413,3 @@ class CosignAttestations(_TagFormat):
             )
             for s in signers
         ]
-
-
-def _same_cert(pem: bytes, cert: x509.Certificate) -> bool:
-    try:
-        return x509.load_pem_x509_certificate(pem) == cert
-    except ValueError:
-        return False

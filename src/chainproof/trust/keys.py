@@ -177,7 +177,7 @@ def public_key_from_pem(data: bytes, what: str) -> PublicKeyTypes:
         if b"-----BEGIN CERTIFICATE-----" in data:
             return x509.load_pem_x509_certificate(data).public_key()
         return serialization.load_pem_public_key(data)
-    except (ValueError, UnsupportedAlgorithm) as exc:
+    except (ValueError, x509.InvalidVersion, UnsupportedAlgorithm) as exc:
         if b"PRIVATE KEY" in data:
             raise MalformedError(f"{what}: a private key where a public key was expected") from None
         raise MalformedError(f"{what}: not a PEM public key or certificate ({exc})") from None

@@ -134,10 +134,7 @@ def _chain(raw: object, what: str) -> tuple[x509.Certificate, ...]:
             raise MalformedError(f"{what}: certificate is not base64") from None
         if not isinstance(data, bytes):
             raise MalformedError(f"{what}: certificate is not DER bytes")
-        try:
-            certs.append(x509.load_der_x509_certificate(data))
-        except ValueError:
-            raise MalformedError(f"{what}: certificate does not parse") from None
+        certs.append(_x509.load_der(data, what))
     return tuple(certs)
 
 
@@ -315,9 +312,11 @@ def load_certificates(data: bytes, what: str) -> list[x509.Certificate]:
     """One DER certificate, or any number of PEM certificates."""
     try:
         if b"-----BEGIN CERTIFICATE-----" in data:
-            return x509.load_pem_x509_certificates(data)
-        return [x509.load_der_x509_certificate(data)]
-    except ValueError:
+            certs = x509.load_pem_x509_certificates(data)
+        else:
+            certs = [x509.load_der_x509_certificate(data)]
+        return [_x509.parsed(cert, what) for cert in certs]
+    except _x509.PARSE_ERRORS:
         raise MalformedError(f"{what}: not a PEM or DER certificate") from None
 
 
@@ -587,6 +586,9 @@ def verify_timestamp_token(
     response = _der_sequence(body)
     try:
         parsed = decode_timestamp_response(response)
+        # rfc3161-client parses lazily; read what verification needs now.
+        stamped: datetime = parsed.tst_info.gen_time
+        _ = parsed.tst_info.message_imprint.hash_algorithm
     except ValueError:
         raise SignatureError("timestamp countersignature does not parse") from None
     if not tsa_roots:
@@ -596,10 +598,10 @@ def verify_timestamp_token(
         builder = VerifierBuilder().add_root_certificate(root)
         try:
             builder.build().verify_message(parsed, signature)
-        except TsaError as exc:
+        except (TsaError, ValueError) as exc:
             errors.append(str(exc))
             continue
-        return parsed.tst_info.gen_time
+        return stamped
     raise SignatureError(f"timestamp countersignature does not verify: {errors[0]}")
 
 
@@ -789,11 +791,9 @@ class NotationSignatures(SignatureFormat):
     def verify(
         self, source: ImageSource, subject: Digest, trust: TrustInputs
     ) -> list[SignatureVerification]:
-        descriptors = [
-            d
-            for d in source.referrers(subject, ARTIFACT_TYPE)
-            if d.artifact_type in ("", ARTIFACT_TYPE)
-        ]
+        from chainproof.trust._referrers import find_referrers
+
+        descriptors = find_referrers(source, subject, ARTIFACT_TYPE)
         if not descriptors:
             return []
         if trust.trust_policy is None:

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from pydantic import ValidationError
 from rfc3161_client import VerificationError as Rfc3161VerificationError
@@ -178,7 +177,7 @@ class _Bundle(Bundle):
         chain = inner.verification_material.x509_certificate_chain
         if chain is None or not chain.certificates:
             raise InvalidBundle("expected non-empty certificate chain in bundle")
-        self._signing_certificate = x509.load_der_x509_certificate(chain.certificates[0].raw_bytes)
+        self._signing_certificate = _x509.load_der(chain.certificates[0].raw_bytes, "bundle")
         if _x509.is_ca(self._signing_certificate):
             raise InvalidBundle("the first certificate of the chain is not a leaf")
         self._log_entry = _SetOnlyEntry(entries[0])
@@ -250,16 +249,9 @@ class _Verifier(Verifier):
             bundle.log_entry._inner.canonicalized_body,
             envelope._inner.payload,
             [s.sig for s in envelope._inner.signatures],
-            lambda pem: _same_certificate(pem, bundle.signing_certificate),
+            lambda pem: _x509.same_pem(pem, bundle.signing_certificate),
         )
         return (envelope._inner.payload_type, envelope._inner.payload)
-
-
-def _same_certificate(pem: bytes, cert: Certificate) -> bool:
-    try:
-        return x509.load_pem_x509_certificate(pem) == cert
-    except ValueError:
-        return False
 
 
 def _check_intoto_v002_body(
@@ -334,7 +326,7 @@ def _reject_root_in_chain(model: _BundleModel, trusted_root: TrustedRoot) -> Non
         return
     anchors = trusted_root.get_fulcio_certs()
     for raw in chain.certificates[1:]:
-        cert = x509.load_der_x509_certificate(raw.raw_bytes)
+        cert = _x509.load_der(raw.raw_bytes, "bundle certificate chain")
         if _x509.is_ca(cert) and _x509.is_self_signed(cert) and cert not in anchors:
             raise SignatureError("bundle certificate chain contains an untrusted root certificate")
 
@@ -364,7 +356,7 @@ def verify_bundle(
             result = _verify_keyless(model, trusted_root, identities, artifact_sha256)
     except (SigstoreError, InvalidBundle) as exc:
         raise SignatureError(_first_line(exc)) from None
-    except (ValidationError, ValueError) as exc:
+    except (ValidationError, *_x509.PARSE_ERRORS) as exc:
         raise SignatureError(f"bundle: {_first_line(exc)}") from None
     if result.content == "dsseEnvelope" and result.payload_type == INTOTO_PAYLOAD_TYPE:
         statement = parse_statement(result.payload)
@@ -594,8 +586,9 @@ class SigstoreBundles(SignatureFormat):
     def verify(
         self, source: ImageSource, subject: Digest, trust: TrustInputs
     ) -> list[SignatureVerification]:
-        descriptors = source.referrers(subject, BUNDLE_ARTIFACT_TYPE)
-        descriptors = [d for d in descriptors if d.artifact_type in ("", BUNDLE_ARTIFACT_TYPE)]
+        from chainproof.trust._referrers import find_referrers
+
+        descriptors = find_referrers(source, subject, BUNDLE_ARTIFACT_TYPE)
         if not descriptors:
             return []
         root = load_trusted_root(trust.trusted_root) if trust.trusted_root else None
