@@ -76,3 +76,9 @@ class IntegrityError(Error):
     """Content does not match the digest or size it was asked for."""
 
     exit_code = 1
+
+
+class SignatureError(Error):
+    """A signature, certificate, transparency-log proof or trust policy did not verify."""
+
+    exit_code = 1

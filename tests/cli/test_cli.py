@@ -45,7 +45,7 @@ def test_verify_pass_and_fail_exit_codes(
     assert verdict["schema"] == "chainproof.verdict/v1"
     assert verdict["verdict"] == "pass"
     assert set(verdict["image"]) == {"reference", "digest", "platform", "os_version"}
-    assert {c["status"] for c in verdict["checks"]} == {"pass"}
+    assert {c["status"] for c in verdict["checks"]} <= {"pass", "skip"}
 
     layers = [c for c in verdict["checks"] if c["id"] == "integrity.layer"]
     layer = layers[-1]["evidence"]["digest"].split(":")[1]
@@ -142,3 +142,24 @@ def test_console_script_has_no_traceback_on_bad_input(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("chainproof: error:")
     assert "Traceback" not in result.stderr
+
+
+def test_verify_without_trust_inputs_skips_signatures(
+    capsys: pytest.CaptureFixture[str], windows_layout: Path
+) -> None:
+    code, out, _ = _run(capsys, "verify", "--format", "json", f"oci:{windows_layout}:ltsc2022")
+    assert code == 0
+    statuses = {c["id"]: c["status"] for c in json.loads(out)["checks"]}
+    assert statuses["signature.verified"] == "skip"
+    assert statuses["lint.history"] == "pass"
+
+
+def test_verify_with_an_unreadable_key_is_bad_input(
+    capsys: pytest.CaptureFixture[str], windows_layout: Path, tmp_path: Path
+) -> None:
+    code, out, err = _run(
+        capsys, "verify", "--key", str(tmp_path / "missing.pub"), f"oci:{windows_layout}"
+    )
+    assert code == 2
+    assert out == ""
+    assert err.startswith("chainproof: error:")

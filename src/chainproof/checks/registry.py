@@ -9,5 +9,6 @@ from chainproof.checks.interface import Check
 def default_checks() -> list[Check]:
     """Integrity first: it streams the layers once and later checks reuse what it saw."""
     from chainproof.lint.check import LintCheck
+    from chainproof.trust.check import checks as trust_checks
 
-    return [IntegrityCheck(), LintCheck()]
+    return [IntegrityCheck(), *trust_checks(), LintCheck()]

@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "chainproof.cli.verify_cmd",
     "chainproof.cli.demo_cmd",
     "chainproof.cli.lint_cmd",
+    "chainproof.cli.keygen_cmd",
+    "chainproof.cli.verify_bundle_cmd",
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from chainproof.cli.common import (
     add_format_option,
@@ -11,6 +12,7 @@ from chainproof.cli.common import (
     open_options_from_args,
     write_output,
 )
+from chainproof.cli.trust_options import add_trust_options, trust_options
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,14 +32,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="lint config (TOML) for the lint.* checks; default: fail only on high/critical",
     )
+    add_trust_options(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from chainproof.report import verdict as render
+    from chainproof.trust.check import trust_inputs
     from chainproof.verify import verify_image
 
-    options: dict[str, object] = {}
+    options: dict[str, Any] = trust_options(args, args.image)
+    trust_inputs(options)  # bad keys, roots or policies are bad input (exit 2), before any I/O
     if args.lint_config:
         from chainproof.lint.config import load
 

@@ -41,6 +41,13 @@ class RegistrySource(ImageSource):
         raw, _ = self.client.get_manifest(self.ref.repository, str(digest))
         return raw
 
+    def get_tag(self, tag: str) -> RawManifest | None:
+        try:
+            raw, _ = self.client.get_manifest(self.ref.repository, tag)
+        except NotFoundError:
+            return None
+        return raw
+
     def open_blob(self, descriptor: Descriptor) -> Iterator[bytes]:
         what = f"blob {descriptor.digest.short()}"
         response = self._open(descriptor)

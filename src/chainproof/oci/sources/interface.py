@@ -49,6 +49,16 @@ class ImageSource(abc.ABC):
     def open_blob(self, descriptor: Descriptor) -> Iterator[bytes]:
         """Stream a blob's bytes in chunks. Raises NotFoundError if the blob is absent."""
 
+    def get_tag(self, tag: str) -> RawManifest | None:
+        """The manifest a tag of this repository names, or None when there is no such tag.
+
+        Used for tag-schema attachments (cosign ``sha256-<hex>.sig`` / ``.att``); the bytes are
+        unverified like every other manifest, since a tag pins no digest. Sources without
+        tags keep the default.
+        """
+        del tag
+        return None
+
     def referrers(self, subject: Digest, artifact_type: str = "") -> list[Descriptor]:
         """Manifests whose ``subject`` is ``subject`` (OCI referrers); none by default."""
         del subject, artifact_type

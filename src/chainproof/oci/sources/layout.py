@@ -222,6 +222,14 @@ class LayoutSource(ImageSource):
             raise NotFoundError(f"manifest {digest} not found in {self.location}") from None
         return RawManifest(data, media_type)
 
+    def get_tag(self, tag: str) -> RawManifest | None:
+        """Tags of a layout are index.json entries named by ``ref.name`` (how cosign and
+        skopeo store ``sha256-<hex>.sig`` tags in a layout)."""
+        for entry in self._entries():
+            if entry.annotations.get(REF_NAME) == tag:
+                return self.get_manifest(entry.digest, entry.media_type)
+        return None
+
     def open_blob(self, descriptor: Descriptor) -> Iterator[bytes]:
         path = _blob_path(descriptor.digest)
         if self._files.size(path) is None:

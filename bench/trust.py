@@ -1,0 +1,252 @@
+"""Signature verification throughput: chainproof's formats next to their peers and the floor.
+
+Inputs are the shared signing fixtures, served from memory (no registry on this branch):
+
+* cosign ``.sig`` with three key-based layers (connaisseur dump, keys alice/bob/charlie)
+* cosign ``.sig`` keyless (Fulcio chain + SCT + Rekor SET + log cross-check)
+* a Sigstore bundle v0.3 DSSE attestation attached as a referrer
+* Notation JWS and COSE signatures (RSASSA-PSS) attached as referrers
+
+"cold" re-creates sources and clears the parsed-trusted-root cache before every round; "warm"
+reuses them. Peers on the same inputs: sigstore-python's own ``Verifier.verify_dsse`` for the
+bundle, and bare ``cryptography`` ECDSA-P256 / RSA-PSS verifications (the floor).
+
+    .venv/bin/python bench/trust.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from tests.conftest import SHARED_FIXTURES
+from tests.trust.dumpsource import DumpSource
+from tests.trust.memsource import MemorySource
+
+from chainproof.oci.digest import Digest
+from chainproof.trust import sigstore_bundle
+from chainproof.trust.cosign import CosignSignatures
+from chainproof.trust.interface import IdentityRule, TrustInputs
+from chainproof.trust.keys import load_key
+from chainproof.trust.notation import (
+    ARTIFACT_TYPE,
+    COSE_MEDIA_TYPE,
+    JWS_MEDIA_TYPE,
+    NotationSignatures,
+)
+from chainproof.trust.sigstore_bundle import BUNDLE_ARTIFACT_TYPE, SigstoreBundles
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+SIGNING = SHARED_FIXTURES / "signing"
+THREE = Digest.parse("sha256:bfec161fecb0a887df7cb85e4da327c65986ccda7060cf3cd92171c6c90d7533")
+KEYLESS = Digest.parse("sha256:31dc72a13a0c34b40eb95419d2b2fd67320c856baf3b72da518023ee8d370aee")
+BUNDLE_SUBJECT = Digest.parse(
+    "sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4"
+)
+NOTATION_TARGET = Digest.parse(
+    "sha256:19dbd2e48e921426ee8ace4dc892edfb2ecdc1d1a72d5416c83670c30acecef0"
+)
+
+
+def _notation_setup(tmp: Path) -> tuple[MemorySource, TrustInputs]:
+    base = SIGNING / "notation-notation-go"
+    source = MemorySource()
+    blob = base / "oci-layout" / "blobs" / "sha256" / NOTATION_TARGET.encoded
+    source.manifests[str(NOTATION_TARGET)] = blob.read_bytes()
+    for name, media_type in (
+        ("jws_signature.sig", JWS_MEDIA_TYPE),
+        ("cose_signature.sig", COSE_MEDIA_TYPE),
+    ):
+        source.add_artifact(
+            [(media_type, (base / name).read_bytes(), {})],
+            artifact_type=ARTIFACT_TYPE,
+            subject=NOTATION_TARGET,
+            subject_size=481,
+        )
+    store = tmp / "truststore" / "x509" / "ca" / "alpine"
+    store.mkdir(parents=True)
+    shutil.copy(base / "alpine-selfsigned-2000-2123.pem", store)
+    policy = tmp / "trustpolicy.json"
+    policy.write_text(
+        '{"version": "1.0", "trustPolicies": [{"name": "all", "registryScopes": ["*"],'
+        ' "signatureVerification": {"level": "strict"}, "trustStores": ["ca:alpine"],'
+        ' "trustedIdentities": ["*"]}]}'
+    )
+    return source, TrustInputs(trust_policy=policy, reference="registry.example/alpine:v2")
+
+
+def _bundle_source() -> MemorySource:
+    source = MemorySource()
+    data = (
+        SIGNING / "cosign-oci-bundle-attestation" / "oci-attestation.sigstore.json"
+    ).read_bytes()
+    source.add_artifact(
+        [(BUNDLE_ARTIFACT_TYPE, data, {})],
+        artifact_type=BUNDLE_ARTIFACT_TYPE,
+        subject=BUNDLE_SUBJECT,
+    )
+    return source
+
+
+def _timed(label: str, rounds: int, per_round: int, fn: Callable[[], int]) -> float:
+    fn()  # imports and first-use costs are not what we measure
+    start = time.perf_counter()
+    verified = 0
+    for _ in range(rounds):
+        verified += fn()
+    elapsed = time.perf_counter() - start
+    assert verified == rounds * per_round, f"{label}: {verified} != {rounds * per_round}"
+    per_sec = rounds * per_round / elapsed
+    print(f"  {label:<48} {elapsed / rounds * 1000:8.2f} ms/round  {per_sec:9.1f} verifications/s")
+    return per_sec
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=30)
+    rounds = parser.parse_args().rounds
+    tmp = Path(tempfile.mkdtemp(prefix="chainproof-bench-"))
+    try:
+        _run(rounds, tmp)
+    finally:
+        shutil.rmtree(tmp)
+
+
+def _run(rounds: int, tmp: Path) -> None:
+    dump_root = (
+        SIGNING / "cosign-simplesigning-connaisseur" / "securesystemsengineering" / "testimage"
+    )
+    keys_dir = SIGNING / "cosign-simplesigning-connaisseur"
+    keys = TrustInputs(
+        keys=tuple(load_key(str(keys_dir / f"{n}.key")) for n in ("alice", "bob", "charlie"))
+    )
+    keyless = TrustInputs(
+        identities=(
+            IdentityRule(
+                "philipp.belitz@securesystems.de", issuer="https://github.com/login/oauth"
+            ),
+        ),
+        trusted_root=SIGNING / "sigstore-trusted-roots" / "production.trusted_root.json",
+    )
+    bundle_trust = TrustInputs(
+        identities=(IdentityRule("cody@soyland.com", issuer="https://github.com/login/oauth"),),
+        trusted_root=SIGNING / "cosign-oci-bundle-attestation" / "trusted_root_pgi.json",
+    )
+    notation_source, notation_trust = _notation_setup(tmp)
+
+    def all_formats(cold: bool) -> int:
+        if cold:
+            sigstore_bundle.clear_caches()
+        dump = DumpSource(dump_root) if cold else warm_dump
+        bundles = _bundle_source() if cold else warm_bundles
+        count = 0
+        count += sum(r.verified for r in CosignSignatures().verify(dump, THREE, keys))
+        count += sum(r.verified for r in CosignSignatures().verify(dump, KEYLESS, keyless))
+        count += sum(
+            r.verified for r in SigstoreBundles().verify(bundles, BUNDLE_SUBJECT, bundle_trust)
+        )
+        count += sum(
+            r.verified
+            for r in NotationSignatures().verify(notation_source, NOTATION_TARGET, notation_trust)
+        )
+        return count
+
+    warm_dump = DumpSource(dump_root)
+    warm_bundles = _bundle_source()
+    print(f"chainproof trust benchmark, {rounds} rounds, 7 signatures per round (4 formats)")
+    cold = _timed("chainproof, all formats, cold", rounds, 7, lambda: all_formats(True))
+    warm = _timed("chainproof, all formats, warm", rounds, 7, lambda: all_formats(False))
+
+    print("per format (warm):")
+    _timed(
+        "cosign key-based (3 layers x 3 keys)",
+        rounds,
+        3,
+        lambda: sum(r.verified for r in CosignSignatures().verify(warm_dump, THREE, keys)),
+    )
+    _timed(
+        "cosign keyless (chain+SCT+SET)",
+        rounds,
+        1,
+        lambda: sum(r.verified for r in CosignSignatures().verify(warm_dump, KEYLESS, keyless)),
+    )
+    ours = _timed(
+        "chainproof Sigstore bundle (DSSE, referrer)",
+        rounds,
+        1,
+        lambda: sum(
+            r.verified for r in SigstoreBundles().verify(warm_bundles, BUNDLE_SUBJECT, bundle_trust)
+        ),
+    )
+    _timed(
+        "notation JWS + COSE (RSASSA-PSS)",
+        rounds,
+        2,
+        lambda: sum(
+            r.verified
+            for r in NotationSignatures().verify(notation_source, NOTATION_TARGET, notation_trust)
+        ),
+    )
+
+    peer, floor_ec, floor_rsa = _peers(rounds, bundle_trust)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("ratios:")
+    print(f"  warm / cold throughput                       {warm / cold:6.2f}x")
+    print(f"  chainproof bundle vs sigstore-python          {ours / peer:6.2f}x (higher is faster)")
+    print(f"  ECDSA floor / chainproof mixed (warm)         {floor_ec / warm:6.1f}x")
+    print(f"  RSA-PSS floor / chainproof mixed (warm)       {floor_rsa / warm:6.1f}x")
+    print(f"peak RSS {peak:.0f} MiB (one core, single process)")
+
+
+def _peers(rounds: int, bundle_trust: TrustInputs) -> tuple[float, float, float]:
+    """sigstore-python on the same bundle, and bare cryptography verifications."""
+    print("peers:")
+    from sigstore.models import Bundle, TrustedRoot
+    from sigstore.verify import Verifier, policy
+
+    root = TrustedRoot.from_file(str(bundle_trust.trusted_root))
+    data = (
+        SIGNING / "cosign-oci-bundle-attestation" / "oci-attestation.sigstore.json"
+    ).read_bytes()
+    identity = policy.Identity(identity="cody@soyland.com", issuer="https://github.com/login/oauth")
+
+    def sigstore_python() -> int:
+        Verifier(trusted_root=root).verify_dsse(Bundle.from_json(data), identity)
+        return 1
+
+    peer = _timed("sigstore-python Verifier.verify_dsse (same bundle)", rounds, 1, sigstore_python)
+
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_sig = ec_key.sign(b"payload", ec.ECDSA(hashes.SHA256()))
+    rsa_key = rsa.generate_private_key(65537, 3072)
+    pss = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
+    rsa_sig = rsa_key.sign(b"payload", pss, hashes.SHA256())
+    floor_rounds = rounds * 50
+
+    def ecdsa() -> int:
+        ec_key.public_key().verify(ec_sig, b"payload", ec.ECDSA(hashes.SHA256()))
+        return 1
+
+    def rsa_pss() -> int:
+        rsa_key.public_key().verify(rsa_sig, b"payload", pss, hashes.SHA256())
+        return 1
+
+    floor_ec = _timed("cryptography ECDSA-P256 verify (floor)", floor_rounds, 1, ecdsa)
+    floor_rsa = _timed("cryptography RSA-3072-PSS verify (floor)", floor_rounds, 1, rsa_pss)
+    return peer, floor_ec, floor_rsa
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""``chainproof keygen``: a key pair in cosign's file format (``cosign.key`` / ``cosign.pub``)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chainproof.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    import argparse
+
+#: Same variable cosign reads, so scripts written for cosign keep working.
+PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 - a variable name, not a password
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from chainproof.trust.signing import ALGORITHMS, DEFAULT_ALGORITHM
+
+    parser = subparsers.add_parser(
+        "keygen",
+        help="generate a signing key pair (cosign-compatible encrypted private key)",
+        description="Write PREFIX.key (encrypted, cosign format) and PREFIX.pub. A hybrid key "
+        "also writes PREFIX.mldsa.key; its PREFIX.pub holds both public keys.",
+    )
+    parser.add_argument(
+        "--algorithm", choices=ALGORITHMS, default=DEFAULT_ALGORITHM, help="key algorithm"
+    )
+    parser.add_argument(
+        "--output-key-prefix", default="cosign", metavar="PREFIX", help="file name prefix"
+    )
+    parser.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help=f"read the password from FILE (else ${PASSWORD_ENV}, else a prompt)",
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite existing files")
+    parser.set_defaults(handler=run)
+
+
+def read_password(password_file: str | None, *, confirm: bool) -> bytes:
+    """Password from a file, the environment, or an interactive prompt (in that order)."""
+    if password_file:
+        try:
+            return Path(password_file).read_bytes().rstrip(b"\r\n")
+        except OSError as exc:
+            raise InputError(f"password file {password_file}: {exc.strerror}") from None
+    if PASSWORD_ENV in os.environ:
+        return os.environ[PASSWORD_ENV].encode()
+    if not sys.stdin.isatty():
+        raise UsageError(f"no password: use --password-file or set {PASSWORD_ENV}")
+    first = getpass.getpass("Enter password for private key: ")
+    if confirm and getpass.getpass("Enter password for private key again: ") != first:
+        raise UsageError("passwords do not match")
+    return first.encode()
+
+
+def _write(path: Path, data: bytes, *, private: bool, force: bool) -> None:
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists (use --force to overwrite)")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    fd = os.open(path, flags, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chainproof.trust.signing import (
+        HybridSigningKey,
+        encrypt_private_key,
+        generate,
+        public_pem,
+    )
+
+    password = read_password(args.password_file, confirm=True)
+    key = generate(args.algorithm)
+    prefix = Path(args.output_key_prefix)
+    if isinstance(key, HybridSigningKey):
+        _write(
+            prefix.with_name(prefix.name + ".key"),
+            encrypt_private_key(key.classic, password),
+            private=True,
+            force=args.force,
+        )
+        _write(
+            prefix.with_name(prefix.name + ".mldsa.key"),
+            encrypt_private_key(key.pq, password),
+            private=True,
+            force=args.force,
+        )
+        public = public_pem(key.classic) + public_pem(key.pq)
+    else:
+        _write(
+            prefix.with_name(prefix.name + ".key"),
+            encrypt_private_key(key, password),
+            private=True,
+            force=args.force,
+        )
+        public = public_pem(key)
+    _write(prefix.with_name(prefix.name + ".pub"), public, private=False, force=args.force)
+    print(f"Private key written to {prefix}.key")
+    print(f"Public key written to {prefix}.pub")
+    return 0

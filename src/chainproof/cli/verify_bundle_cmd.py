@@ -1,0 +1,112 @@
+"""``chainproof verify-bundle``: one Sigstore bundle against a file or digest, offline.
+
+The command line follows sigstore-conformance's client protocol (and ``cosign verify-blob``)::
+
+    chainproof verify-bundle --bundle B (--certificate-identity I --certificate-oidc-issuer U
+        | --key K) [--trusted-root T] FILE|sha256:HEX
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chainproof.errors import NotFoundError, SignatureError, UsageError
+
+if TYPE_CHECKING:
+    import argparse
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "verify-bundle",
+        help="verify a Sigstore bundle over a file or digest, offline",
+        description="Verify a Sigstore bundle (v0.1-v0.3) against a trusted_root.json.",
+    )
+    parser.add_argument("artifact", metavar="FILE|sha256:HEX", help="what the bundle must sign")
+    parser.add_argument(
+        "--bundle", required=True, metavar="FILE", help="the bundle (.sigstore.json)"
+    )
+    parser.add_argument("--trusted-root", required=True, metavar="FILE", help="trusted_root.json")
+    parser.add_argument("--key", action="append", default=[], metavar="KEY", help="managed key")
+    parser.add_argument("--certificate-identity", metavar="SAN")
+    parser.add_argument("--certificate-identity-regexp", metavar="RE")
+    parser.add_argument("--certificate-oidc-issuer", metavar="URL")
+    parser.add_argument("--certificate-oidc-issuer-regexp", metavar="RE")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=run)
+
+
+def _artifact(text: str) -> tuple[bytes | None, bytes | None]:
+    """(artifact bytes, sha256) from a path or ``sha256:HEX``."""
+    if text.startswith("sha256:"):
+        try:
+            digest = bytes.fromhex(text.removeprefix("sha256:"))
+        except ValueError:
+            raise UsageError(f"{text!r} is not a sha256 digest") from None
+        if len(digest) != 32:
+            raise UsageError(f"{text!r} is not a sha256 digest")
+        return None, digest
+    try:
+        return Path(text).read_bytes(), None
+    except OSError as exc:
+        raise NotFoundError(f"artifact {text}: {exc.strerror}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from chainproof.trust.check import trust_inputs
+    from chainproof.trust.sigstore_bundle import load_trusted_root, verify_bundle
+
+    trust = trust_inputs(
+        {
+            "keys": args.key,
+            "certificate_identity": args.certificate_identity or "",
+            "certificate_identity_regexp": args.certificate_identity_regexp or "",
+            "certificate_oidc_issuer": args.certificate_oidc_issuer or "",
+            "certificate_oidc_issuer_regexp": args.certificate_oidc_issuer_regexp or "",
+        }
+    )
+    if not trust.keys and not trust.identities:
+        raise UsageError("give --key or --certificate-identity[-regexp] with an issuer")
+    artifact, digest = _artifact(args.artifact)
+    try:
+        data = Path(args.bundle).read_bytes()
+    except OSError as exc:
+        raise NotFoundError(f"bundle {args.bundle}: {exc.strerror}") from None
+    root = load_trusted_root(Path(args.trusted_root))
+    try:
+        result = verify_bundle(
+            data,
+            root,
+            artifact=artifact,
+            artifact_sha256=digest,
+            identities=trust.identities,
+            keys=trust.keys,
+        )
+    except SignatureError as exc:
+        _print(args.format, {"verified": False, "reason": str(exc)})
+        return 1
+    sha256 = digest if digest is not None else hashlib.sha256(artifact or b"").digest()
+    _print(
+        args.format,
+        {
+            "verified": True,
+            "signer": result.signer,
+            "content": result.content,
+            "artifact": f"sha256:{sha256.hex()}",
+            "predicate_type": result.statement.predicate_type if result.statement else "",
+        },
+    )
+    return 0
+
+
+def _print(fmt: str, outcome: dict[str, object]) -> None:
+    if fmt == "json":
+        print(json.dumps(outcome, indent=2))
+    elif outcome["verified"]:
+        print(f"Verified OK: {outcome['content']} signed by {outcome['signer']}")
+    else:
+        print(f"Verification FAILED: {outcome['reason']}", file=sys.stderr)

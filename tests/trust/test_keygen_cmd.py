@@ -1,0 +1,63 @@
+"""``chainproof keygen`` writes cosign-format files that load back."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+import pytest
+
+from chainproof.cli import keygen_cmd
+from chainproof.errors import UsageError
+from chainproof.trust.keys import load_key
+from chainproof.trust.signing import decrypt_private_key
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    keygen_cmd.register(parser.add_subparsers())
+    return parser.parse_args(["keygen", *argv])
+
+
+def test_keygen_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COSIGN_PASSWORD", "s3cret")
+    prefix = tmp_path / "cosign"
+    args = _parse(["--output-key-prefix", str(prefix)])
+    assert args.handler(args) == 0
+    private = decrypt_private_key((tmp_path / "cosign.key").read_bytes(), b"s3cret")
+    assert private.public.key_id == load_key(str(tmp_path / "cosign.pub")).key_id
+    assert private.algorithm == "ecdsa-secp256r1"
+    assert (tmp_path / "cosign.key").stat().st_mode & 0o077 == 0
+    with pytest.raises(UsageError, match="exists"):
+        args.handler(args)
+
+
+def test_keygen_hybrid_with_password_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COSIGN_PASSWORD", raising=False)
+    password = tmp_path / "pw"
+    password.write_text("pw\n")
+    args = _parse(
+        [
+            "--algorithm",
+            "hybrid-ecdsa-p256-mldsa-65",
+            "--output-key-prefix",
+            str(tmp_path / "pq"),
+            "--password-file",
+            str(password),
+        ]
+    )
+    assert args.handler(args) == 0
+    public = load_key(str(tmp_path / "pq.pub"))
+    assert public.pq is not None
+    pq = decrypt_private_key((tmp_path / "pq.mldsa.key").read_bytes(), b"pw")
+    assert pq.public.key_id == public.pq.key_id
+
+
+def test_keygen_without_password_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COSIGN_PASSWORD", raising=False)
+    args = _parse(["--output-key-prefix", str(tmp_path / "k")])
+    with pytest.raises(UsageError, match="no password"):
+        args.handler(args)

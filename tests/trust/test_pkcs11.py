@@ -1,0 +1,140 @@
+"""PKCS#11 keys in a real SoftHSM2 token: sign inside the token, verify by URI and by PEM."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from chainproof.errors import InputError, MalformedError, NotFoundError, UsageError
+from chainproof.oci.digest import Digest
+from chainproof.trust.cosign import CosignSignatures
+from chainproof.trust.interface import TrustInputs
+from chainproof.trust.keys import load_key, load_signer
+from chainproof.trust.pkcs11 import parse_uri
+from chainproof.trust.sign import sign_image
+from chainproof.trust.signing import public_pem
+from tests.trust.memsource import MemorySource
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+MODULES = [
+    Path("/usr/lib/softhsm/libsofthsm2.so"),
+    Path("/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"),
+]
+MODULE = next((m for m in MODULES if m.is_file()), None)
+IMAGE = Digest.of(b"hsm-signed image")
+
+
+@pytest.fixture(scope="module")
+def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A SoftHSM2 token with one ECDSA P-256 and one RSA-3072 key pair.
+
+    Module-scoped: SoftHSM reads its configuration once per process, when the library is
+    first initialised, so every test in the process must share one token directory.
+    """
+    pkcs11 = pytest.importorskip("pkcs11")
+    if MODULE is None or shutil.which("softhsm2-util") is None:
+        pytest.skip("SoftHSM2 is not installed (apt install softhsm2)")
+    from pkcs11 import Attribute, KeyType
+    from pkcs11.util.ec import encode_named_curve_parameters
+
+    tmp_path = tmp_path_factory.mktemp("softhsm")
+    (tmp_path / "tokens").mkdir()
+    conf = tmp_path / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {tmp_path / 'tokens'}\nobjectstore.backend = file\n")
+    previous = os.environ.get("SOFTHSM2_CONF")
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    subprocess.run(
+        [
+            "softhsm2-util",
+            "--init-token",
+            "--free",
+            "--label",
+            "chainproof",
+            "--pin",
+            "1234",
+            "--so-pin",
+            "5678",
+        ],
+        check=True,
+        capture_output=True,
+        env={**os.environ, "SOFTHSM2_CONF": str(conf)},
+    )
+    lib = pkcs11.lib(str(MODULE))
+    with lib.get_token(token_label="chainproof").open(rw=True, user_pin="1234") as session:
+        params = session.create_domain_parameters(
+            KeyType.EC,
+            {Attribute.EC_PARAMS: encode_named_curve_parameters("secp256r1")},
+            local=True,
+        )
+        params.generate_keypair(store=True, label="ec-signer", id=b"\x01")
+        session.generate_keypair(KeyType.RSA, 3072, store=True, label="rsa-signer", id=b"\x02")
+    yield f"pkcs11:token=chainproof;object={{}}?module-path={MODULE}&pin-value=1234"
+    if previous is None:
+        os.environ.pop("SOFTHSM2_CONF", None)
+    else:
+        os.environ["SOFTHSM2_CONF"] = previous
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("label", ["ec-signer", "rsa-signer"])
+def test_sign_in_token_and_verify(token: str, label: str, tmp_path: Path) -> None:
+    uri = token.format(label)
+    signer = load_signer(uri)
+    source = MemorySource()
+    attachment = sign_image(IMAGE, signer, "registry.example/hsm")
+    source.blobs.update(attachment.blobs)
+    source.tags[attachment.tag] = attachment.manifest
+    # Verify by URI (public key read from the token) …
+    by_uri = load_key(uri)
+    assert by_uri.key_id == signer.public.key_id
+    results = CosignSignatures().verify(source, IMAGE, TrustInputs(keys=(by_uri,)))
+    assert [r.verified for r in results] == [True]
+    # … and by the exported PEM, as a cosign user would.
+    pem = tmp_path / "hsm.pub"
+    pem.write_bytes(public_pem(signer))
+    assert (
+        CosignSignatures()
+        .verify(source, IMAGE, TrustInputs(keys=(load_key(str(pem)),)))[0]
+        .verified
+    )
+
+
+@pytest.mark.integration
+def test_token_errors(token: str) -> None:
+    with pytest.raises(NotFoundError):
+        load_key(token.format("no-such-key"))
+    with pytest.raises(InputError, match="PIN is incorrect"):
+        load_signer(token.format("ec-signer").replace("pin-value=1234", "pin-value=0000"))
+    with pytest.raises(NotFoundError):
+        load_key(token.format("ec-signer").replace("token=chainproof", "token=absent"))
+
+
+def test_uri_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pin = tmp_path / "pin"
+    pin.write_text("4321\n")
+    ref = parse_uri(f"pkcs11:token=My%20Token;id=%01%02?module-path=/m.so&pin-source=file:{pin}")
+    assert (ref.token, ref.key_id, ref.module_path, ref.pin) == (
+        "My Token",
+        b"\x01\x02",
+        "/m.so",
+        "4321",
+    )
+    for bad in (
+        "pkcs11:token=a",
+        "pkcs11:object=a;object=b",
+        "pkcs11:object=a;bogus=1",
+        "pkcs11:object",
+        "pkcs11:object=a;slot-id=x",
+    ):
+        with pytest.raises(MalformedError):
+            parse_uri(bad)
+    monkeypatch.delenv("PKCS11_MODULE", raising=False)
+    with pytest.raises(UsageError, match="module-path"):
+        _ = parse_uri("pkcs11:object=a").module
