@@ -76,3 +76,7 @@ class IntegrityError(Error):
     """Content does not match the digest or size it was asked for."""
 
     exit_code = 1
+
+
+class DownloadError(Error):
+    """An advisory feed could not be downloaded completely (network, HTTP status, truncation)."""

@@ -22,6 +22,8 @@ COMMAND_MODULES = (
     "chainproof.cli.inspect_cmd",
     "chainproof.cli.verify_cmd",
     "chainproof.cli.demo_cmd",
+    "chainproof.cli.scan_cmd",
+    "chainproof.cli.db_cmd",
 )
 
 
