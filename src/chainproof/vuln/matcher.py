@@ -365,7 +365,7 @@ class Matcher:
                 fixed = ver.parse("NuGet", row[2])
             except ver.VersionError:
                 continue
-            if have >= fixed:
+            if not have < fixed:
                 continue
             previous = best.get(row[0])
             if previous is None or fixed < ver.parse("NuGet", previous[2]):
@@ -468,7 +468,7 @@ def _affected(
     fixed = ""
     for text in candidates:
         try:
-            if ver.parse(ecosystem, text) > ver.parse(ecosystem, version) and (
+            if ver.parse(ecosystem, version) < ver.parse(ecosystem, text) and (
                 not fixed or ver.parse(ecosystem, text) < ver.parse(ecosystem, fixed)
             ):
                 fixed = text

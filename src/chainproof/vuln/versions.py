@@ -48,6 +48,10 @@ _CASE_INSENSITIVE = {"NuGet", "PyPI", "Packagist", "Maven"}
 
 Version = uv.Version
 
+# Only ``<`` and ``==`` of univers versions are used here: univers 32's AlpineLinuxVersion
+# answers ``1.2.3-r9 >= 1.2.3-r10`` with True while ``<`` is right, so ``>=``/``>`` are written
+# as negations of ``<``.
+
 
 class VersionError(ValueError):
     """A version string that the ecosystem's rules cannot parse."""
@@ -124,7 +128,7 @@ def _cmp_events(a: tuple[str, uv.Version | None], b: tuple[str, uv.Version | Non
     va, vb = a[1], b[1]
     if va is None or vb is None:
         return (va is not None) - (vb is not None)
-    return -1 if va < vb else (1 if va > vb else 0)
+    return -1 if va < vb else (1 if vb < va else 0)
 
 
 def validate_range(ecosystem: str, rng: OsvRange) -> None:
@@ -146,12 +150,12 @@ def in_range(ecosystem: str, version_text: str, rng: OsvRange) -> bool:
     affected = False
     for kind, bound in _compile(ecosystem, rng):
         if kind == "introduced":
-            if bound is None or version >= bound:
+            if bound is None or not version < bound:
                 affected = True
         elif kind == "fixed":
-            if bound is not None and version >= bound:
+            if bound is not None and not version < bound:
                 affected = False
-        elif kind == "last_affected" and bound is not None and version > bound:
+        elif kind == "last_affected" and bound is not None and bound < version:
             affected = False
     return affected
 
