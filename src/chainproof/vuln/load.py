@@ -6,13 +6,14 @@ saved as ``.json`` or an OSV record without an extension still imports.
 
 from __future__ import annotations
 
+import json
 import zipfile
 from typing import TYPE_CHECKING
 
 from chainproof.errors import MalformedError, NotFoundError, UnsupportedError
 from chainproof.vuln.interface import FeedBatch, SourceInfo
 from chainproof.vuln.msrc import MsrcCvrfFeed
-from chainproof.vuln.osv import MAX_RECORD_BYTES, OsvFeed
+from chainproof.vuln.osv import MAX_RECORD_BYTES, OsvFeed, advisory_from_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -50,7 +51,7 @@ def read_zip(path: Path, source_id: str | None = None) -> FeedBatch:
     """An OSV per-ecosystem export (``<Ecosystem>/all.zip``): one JSON record per member."""
     sid = source_id or path.name
     batch = FeedBatch(source=SourceInfo("osv", sid, ""))
-    osv = OsvFeed()
+    newest = ""
     try:
         with zipfile.ZipFile(path) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
@@ -62,16 +63,20 @@ def read_zip(path: Path, source_id: str | None = None) -> FeedBatch:
                 if member.file_size > MAX_RECORD_BYTES:
                     batch.skipped.append(f"{path}:{member.filename}: larger than the limit")
                     continue
-                data = archive.read(member)
                 origin = f"{path.name}:{member.filename}"
                 try:
-                    part = osv.parse(data, origin, source_id=sid)
-                except MalformedError as exc:
-                    batch.skipped.append(str(exc))
+                    record = json.loads(archive.read(member))
+                    advisory = advisory_from_record(record)
+                except (ValueError, RecursionError) as exc:
+                    # json errors and RecordError are ValueErrors: one bad member is a skip
+                    batch.skipped.append(f"{origin}: {exc}")
                     continue
-                _merge(batch, part)
+                batch.advisories.append(advisory)
+                stamp = advisory.modified or advisory.published
+                newest = max(newest, stamp)
     except (zipfile.BadZipFile, EOFError) as exc:
         raise MalformedError(f"{path}: not a readable zip archive ({exc})") from None
+    batch.source = SourceInfo("osv", sid, newest)
     return batch
 
 

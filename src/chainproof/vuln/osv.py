@@ -9,6 +9,7 @@ hundreds of thousands.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from typing import Any
@@ -54,6 +55,7 @@ def _cvss(record: dict[str, Any]) -> tuple[float | None, str]:
     return _base_score(vector), vector
 
 
+@functools.lru_cache(maxsize=4096)
 def _base_score(vector: str) -> float | None:
     try:
         from cvss import CVSS2, CVSS3, CVSS4
