@@ -41,3 +41,14 @@ def test_pass_when_clean(fixture_db: Path) -> None:
     ctx = _Context({"sbom.components": []}, {"vuln.db": fixture_db})
     results = list(VulnCheck().run(ctx))  # type: ignore[arg-type]
     assert [(r.id, r.status) for r in results] == [("vuln.scan", Status.PASS)]
+
+
+def test_vex_attestation_from_shared(fixture_db: Path) -> None:
+    components = read_sbom(DATA / "trivy-windows-servercore.cdx.json")
+    shared = {
+        "sbom.components": components,
+        "vex.documents": [(DATA / "openvex.json").read_bytes()],
+    }
+    results = list(VulnCheck().run(_Context(shared, {"vuln.db": fixture_db})))  # type: ignore[arg-type]
+    suppressed = [r for r in results if "suppressed by VEX" in r.message]
+    assert len(suppressed) == 1 and suppressed[0].status is Status.PASS

@@ -87,3 +87,14 @@ def test_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     notsbom.write_text("{}")
     assert cli_main.main(["scan", "--sbom", str(notsbom), "--db", db]) == 2
     assert "not a CycloneDX or SPDX" in capsys.readouterr().err
+
+
+def test_scan_with_vex(fixture_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sbom = str(DATA / "trivy-windows-servercore.cdx.json")
+    argv = ["scan", "--sbom", sbom, "--db", str(fixture_db), "--vex", str(DATA / "openvex.json")]
+    assert cli_main.main([*argv, "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [f["id"] for f in report["suppressed"]] == ["CVE-2024-21907"]
+    assert report["suppressed"][0]["vex"]["status"] == "not_affected"
+    assert cli_main.main(argv) == 0
+    assert "suppressed by VEX: CVE-2024-21907" in capsys.readouterr().out

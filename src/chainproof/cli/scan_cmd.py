@@ -34,6 +34,14 @@ def register(subparsers: Any) -> None:
     scan.add_argument(
         "--ignore-unfixed", action="store_true", help="leave out findings with no known fix"
     )
+    scan.add_argument(
+        "--vex",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="OpenVEX / CycloneDX VEX document or attestation (repeatable)",
+    )
     scan.set_defaults(handler=run)
 
 
@@ -41,10 +49,14 @@ def run(args: argparse.Namespace) -> int:
     from chainproof.vuln import report
     from chainproof.vuln.sbom_input import read_sbom
     from chainproof.vuln.scan import at_or_above, scan_components
+    from chainproof.vuln.vex import read_vex
 
     components = read_sbom(args.sbom)
+    statements = [s for path in args.vex for s in read_vex(path)]
     db_path = args.db if args.db is not None else default_path()
-    result = scan_components(components, db_path, ignore_unfixed=args.ignore_unfixed)
+    result = scan_components(
+        components, db_path, ignore_unfixed=args.ignore_unfixed, vex=statements
+    )
     target = str(args.sbom)
     if args.format == "json":
         print(report.render_json(result, target))

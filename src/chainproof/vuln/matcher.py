@@ -113,6 +113,8 @@ class Finding:
     sources: tuple[str, ...]
     also: tuple[str, ...] = ()  # other components that collapsed onto this identity
     notes: tuple[str, ...] = ()
+    vex_status: str = ""  # set when a VEX statement applies (see chainproof.vuln.vex)
+    vex_justification: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,12 +134,17 @@ class Finding:
             "sources": list(self.sources),
             "also": list(self.also),
             "notes": list(self.notes),
+            "vex": {"status": self.vex_status, "justification": self.vex_justification}
+            if self.vex_status
+            else None,
         }
 
 
 @dataclass
 class MatchResult:
     findings: list[Finding] = field(default_factory=list)
+    #: findings a VEX statement marks not_affected / fixed
+    suppressed: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     components: int = 0
     not_installed: int = 0

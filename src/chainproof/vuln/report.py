@@ -28,6 +28,7 @@ def to_json(result: MatchResult, target: str) -> dict[str, Any]:
         "components": result.components,
         "not_installed": result.not_installed,
         "findings": [f.to_json() for f in result.findings],
+        "suppressed": [f.to_json() for f in result.suppressed],
         "summary": counts,
         "notes": result.notes,
     }
@@ -51,7 +52,9 @@ def render_table(result: MatchResult, target: str, *, width: int = 140) -> str:
         table.add_column(column)
     for f in result.findings:
         table.add_row(
-            str(f.severity) + (" (exploited)" if f.exploited else ""),
+            str(f.severity)
+            + (" (exploited)" if f.exploited else "")
+            + (f" [vex: {f.vex_status}]" if f.vex_status else ""),
             f.vuln_id,
             f.component,
             f.version,
@@ -59,6 +62,11 @@ def render_table(result: MatchResult, target: str, *, width: int = 140) -> str:
             ", ".join(f.sources),
         )
     console.print(table)
+    for f in result.suppressed:
+        console.print(
+            f"suppressed by VEX: {f.vuln_id} in {f.component} {f.version} "
+            f"({f.vex_status}{': ' + f.vex_justification if f.vex_justification else ''})"
+        )
     for note in result.notes:
         console.print(f"note: {note}")
     return buffer.getvalue()

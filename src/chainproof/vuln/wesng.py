@@ -112,5 +112,7 @@ def to_fixes(
 
 
 def installed_kbs(build_table: dict[tuple[str, str], int], release: str, ubr: int) -> list[str]:
-    """KBs a system at ``ubr`` has applied (vuls' rule: every rollup at or below its UBR)."""
-    return sorted(kb for (rel, kb), rev in build_table.items() if rel == release and rev <= ubr)
+    """KBs a system at ``ubr`` has applied (vuls' rule: every rollup at or below its UBR),
+    oldest first."""
+    applied = [(rev, kb) for (rel, kb), rev in build_table.items() if rel == release and rev <= ubr]
+    return [kb for _, kb in sorted(applied)]
