@@ -146,3 +146,37 @@ def test_trivy_windows_sbom(db: AdvisoryDB) -> None:
     assert kinds.count("windows") == 36
     packages = sorted((f.component, f.version) for f in result.findings if f.kind == "package")
     assert packages == [("Newtonsoft.Json", "9.0.1"), ("System.Text.Json", "8.0.4")]
+
+
+@pytest.mark.parametrize(
+    ("purl", "expected"),
+    [
+        ("pkg:nuget/Newtonsoft.Json@13.0.1", ("NuGet", "Newtonsoft.Json", "", "")),
+        (
+            "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+            ("Maven", "org.apache.logging.log4j:log4j-core", "", ""),
+        ),
+        (
+            "pkg:golang/github.com/gorilla/websocket@v1.4.0",
+            ("Go", "github.com/gorilla/websocket", "", ""),
+        ),
+        ("pkg:npm/%40babel/core@7.0.0", ("npm", "@babel/core", "", "")),
+        (
+            "pkg:apk/alpine/libcrypto3@3.1.4-r0?arch=x86_64&distro=alpine-3.19.0",
+            ("Alpine", "libcrypto3", "3.19.0", ""),
+        ),
+        (
+            "pkg:deb/debian/libssl3@3.0.11?upstream=openssl%403.0.11&distro=debian-12",
+            ("Debian", "libssl3", "12", "openssl"),
+        ),
+        ("pkg:generic/thing@1", None),
+        ("not a purl", None),
+    ],
+)
+def test_purl_to_osv_package(purl: str, expected: tuple[str, str, str, str] | None) -> None:
+    from chainproof.vuln.matcher import package_ref
+
+    ref = package_ref(SbomComponent("x", "1", purl=purl))
+    assert (
+        None if ref is None else (ref.ecosystem, ref.name, ref.release, ref.source_name)
+    ) == expected

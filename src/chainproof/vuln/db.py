@@ -159,6 +159,8 @@ class AdvisoryDB:
         try:
             self._conn = sqlite3.connect(path, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a crash loses at most the last transaction, never consistency.
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             raise MalformedError(f"{path}: not an advisory database ({exc})") from None
@@ -205,8 +207,10 @@ class AdvisoryDB:
 
     def import_batches(self, batches: Iterable[tuple[FeedBatch, str]]) -> list[ImportReport]:
         """Store every batch in one transaction; (batch, origin) pairs."""
+        from chainproof.vuln.load import gc_paused
+
         reports: list[ImportReport] = []
-        with self.transaction() as conn:
+        with gc_paused(), self.transaction() as conn:
             for batch, origin in batches:
                 reports.append(self._store(conn, batch, origin))
         return reports
@@ -244,8 +248,15 @@ class AdvisoryDB:
         if not advisories:
             return
         # A re-imported id replaces its earlier version (OSV records are revised in place).
+        # One set-based delete instead of one statement per id: most ids are new.
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS _incoming (id TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM _incoming")
         conn.executemany(
-            "DELETE FROM affected WHERE advisory_id = ?", [(a.id,) for a in advisories]
+            "INSERT OR IGNORE INTO _incoming VALUES (?)", [(a.id,) for a in advisories]
+        )
+        conn.execute(
+            "DELETE FROM affected WHERE advisory_id IN "
+            "(SELECT id FROM _incoming WHERE id IN (SELECT id FROM advisories))"
         )
         conn.executemany(
             "INSERT OR REPLACE INTO advisories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
