@@ -98,3 +98,26 @@ def test_scan_with_vex(fixture_db: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert report["suppressed"][0]["vex"]["status"] == "not_affected"
     assert cli_main.main(argv) == 0
     assert "suppressed by VEX: CVE-2024-21907" in capsys.readouterr().out
+
+
+def test_cyclonedx_output_reads_back_as_vex(
+    fixture_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sbom = str(DATA / "trivy-windows-servercore.cdx.json")
+    argv = ["scan", "--sbom", sbom, "--db", str(fixture_db), "--format", "cyclonedx"]
+    assert cli_main.main([*argv, "--vex", str(DATA / "openvex.json")]) == 0
+    bom = json.loads(capsys.readouterr().out)
+    assert bom["bomFormat"] == "CycloneDX" and bom["specVersion"] == "1.6"
+    vulns = {(v["id"], v["affects"][0]["ref"]): v for v in bom["vulnerabilities"]}
+    assert len(vulns) == 38
+    win = [v for v in bom["vulnerabilities"] if v["source"]["name"] == "MSRC"]
+    assert {v["recommendation"] for v in win} == {"Install KB5034129 (build 10.0.20348.2227)"}
+    nj = vulns[("CVE-2024-21907", "pkg:nuget/Newtonsoft.Json@9.0.1")]
+    assert nj["analysis"]["state"] == "not_affected"
+    assert nj["recommendation"] == "Upgrade to 13.0.1"
+    # the output is itself a CycloneDX VEX document chainproof reads back
+    out = tmp_path / "out.cdx.json"
+    out.write_text(json.dumps(bom))
+    from chainproof.vuln.vex import read_vex
+
+    assert sorted(s.status for s in read_vex(out)) == ["not_affected", "under_investigation"]

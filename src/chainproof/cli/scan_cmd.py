@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
         help="CycloneDX or SPDX 2.x JSON from chainproof, Trivy or Syft",
     )
     add_db_option(scan)
-    scan.add_argument("--format", choices=("table", "json", "sarif"), default="table")
+    scan.add_argument("--format", choices=("table", "json", "sarif", "cyclonedx"), default="table")
     scan.add_argument(
         "--fail-on",
         choices=[str(s) for s in Severity if s is not Severity.INFO],
@@ -62,6 +62,8 @@ def run(args: argparse.Namespace) -> int:
         print(report.render_json(result, target))
     elif args.format == "sarif":
         print(report.render_sarif(result, target))
+    elif args.format == "cyclonedx":
+        print(report.render_cyclonedx(result, target))
     else:
         print(report.render_table(result, target), end="")
     if args.fail_on and at_or_above(result, Severity(args.fail_on)):

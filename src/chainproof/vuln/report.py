@@ -122,3 +122,75 @@ def render_sarif(result: MatchResult, target: str) -> str:
         ],
     }
     return json.dumps(sarif, indent=2)
+
+
+_CDX_STATE = {
+    "not_affected": "not_affected",
+    "fixed": "resolved",
+    "affected": "exploitable",
+    "under_investigation": "in_triage",
+}
+
+
+def _bom_ref(f: Finding) -> str:
+    return f.purl or f"{f.component}@{f.version}"
+
+
+def render_cyclonedx(result: MatchResult, target: str) -> str:
+    """A CycloneDX 1.6 BOM of the affected components with their ``vulnerabilities``."""
+    findings = [*result.findings, *result.suppressed]
+    components: dict[str, dict[str, Any]] = {}
+    for f in findings:
+        ref = _bom_ref(f)
+        entry: dict[str, Any] = {
+            "bom-ref": ref,
+            "type": "operating-system" if f.kind == "windows" else "library",
+            "name": f.component,
+            "version": f.version,
+        }
+        if f.purl:
+            entry["purl"] = f.purl
+        components.setdefault(ref, entry)
+    vulnerabilities: list[dict[str, Any]] = []
+    for f in findings:
+        source = f.sources[0].split(":", 1)[0] if f.sources else ""
+        vuln: dict[str, Any] = {
+            "bom-ref": f"{f.vuln_id}/{_bom_ref(f)}",
+            "id": f.vuln_id,
+            "source": {"name": {"msrc": "MSRC", "osv": "OSV"}.get(source, source)},
+            "references": [{"id": i, "source": {"name": "alias"}} for i in f.ids if i != f.vuln_id],
+            "ratings": [
+                {
+                    "severity": str(f.severity),
+                    **({"score": f.cvss_score, "method": "CVSSv31"} if f.cvss_score else {}),
+                }
+            ],
+            "affects": [{"ref": _bom_ref(f)}],
+        }
+        if f.kb or f.fixed:
+            vuln["recommendation"] = (
+                f"Install {f.kb} (build {f.fixed})"
+                if f.kb and f.kind == "windows"
+                else f"Upgrade to {f.fixed or f.kb}"
+            )
+        if f.vex_status:
+            vuln["analysis"] = {"state": _CDX_STATE[f.vex_status]}
+            if f.vex_justification:
+                vuln["analysis"]["detail"] = f.vex_justification
+        vulnerabilities.append(vuln)
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "version": 1,
+        "metadata": {
+            "tools": {
+                "components": [
+                    {"type": "application", "name": "chainproof", "version": __version__}
+                ]
+            },
+            "component": {"type": "container", "name": target, "bom-ref": "target"},
+        },
+        "components": list(components.values()),
+        "vulnerabilities": vulnerabilities,
+    }
+    return json.dumps(bom, indent=2)
