@@ -178,17 +178,16 @@ def main() -> None:
 
         # Wall and CPU time both: on a shared machine CPU time is the one-core figure.
         start, cpu0 = time.perf_counter(), time.process_time()
-        batches = list(read_path(export))
-        parsed = time.perf_counter()
         with AdvisoryDB(db_path) as db:
-            db.import_batches(batches)
+            reports = db.import_batches(read_path(export))
         imported, cpu = time.perf_counter(), time.process_time() - cpu0
         total = imported - start
+        stored = sum(r.advisories for r in reports)
+        assert stored == args.records, stored
         print(
-            f"import: {args.records} advisories in {total:.2f}s wall / {cpu:.2f}s CPU = "
-            f"{args.records / total:,.0f} advisories/s wall, {args.records / cpu:,.0f}/s CPU "
-            f"(parse {parsed - start:.2f}s, store {imported - parsed:.2f}s); "
-            f"db {db_path.stat().st_size / 2**20:.0f} MiB"
+            f"import: {stored} advisories in {total:.2f}s wall / {cpu:.2f}s CPU = "
+            f"{stored / total:,.0f} advisories/s wall, {stored / cpu:,.0f}/s CPU; "
+            f"db {db_path.stat().st_size / 2**20:.0f} MiB; peak RSS so far {peak_rss_mib():.0f} MiB"
         )
         if FIXTURES.is_dir():
             with AdvisoryDB(db_path) as db:

@@ -111,3 +111,24 @@ def test_truncated_zip_is_an_error(tmp_path: Path) -> None:
     export.write_bytes(data[: len(data) // 2])
     with pytest.raises((MalformedError, UnsupportedError)):
         list(read_path(export))
+
+
+def test_large_export_arrives_in_chunks_and_reports_once(tmp_path: Path) -> None:
+    from chainproof.vuln.db import AdvisoryDB
+    from chainproof.vuln.load import iter_zip
+
+    export = tmp_path / "all.zip"
+    with zipfile.ZipFile(export, "w") as z:
+        for i in range(25):
+            record = {
+                "id": f"T-{i}",
+                "affected": [
+                    {"package": {"ecosystem": "npm", "name": f"p{i}"}, "versions": ["1.0.0"]}
+                ],
+            }
+            z.writestr(f"T-{i}.json", json.dumps(record))
+    assert [len(b.advisories) for b in iter_zip(export, chunk=10)] == [10, 10, 5]
+    with AdvisoryDB(tmp_path / "a.db") as db:
+        reports = db.import_batches(read_path(export))
+        assert [(r.source_id, r.advisories) for r in reports] == [("all.zip", 25)]
+        assert db.status().sources[0].records == 25

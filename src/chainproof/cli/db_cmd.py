@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chainproof.errors import UsageError
+from chainproof.errors import NotFoundError, UsageError
 from chainproof.vuln.db import AdvisoryDB, ImportReport, default_path
 
 #: Past this age `db status` warns that the data is stale (Patch Tuesday is monthly).
@@ -79,7 +79,10 @@ def run_import(args: argparse.Namespace) -> int:
     from chainproof.vuln.load import read_path
 
     _quiet_skips()
-    batches = [pair for path in args.files for pair in read_path(path)]
+    for path in args.files:
+        if not path.exists():
+            raise NotFoundError(f"{path}: no such file or directory")
+    batches = (pair for path in args.files for pair in read_path(path))
     with AdvisoryDB(_db_path(args)) as db:
         reports = db.import_batches(batches)
     _print_reports(reports, args.format)

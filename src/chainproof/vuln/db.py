@@ -206,14 +206,23 @@ class AdvisoryDB:
     # --- writing -------------------------------------------------------------------------
 
     def import_batches(self, batches: Iterable[tuple[FeedBatch, str]]) -> list[ImportReport]:
-        """Store every batch in one transaction; (batch, origin) pairs."""
+        """Store every batch in one transaction; (batch, origin) pairs. One report per source."""
         from chainproof.vuln.load import gc_paused
 
-        reports: list[ImportReport] = []
+        reports: dict[str, ImportReport] = {}
         with gc_paused(), self.transaction() as conn:
             for batch, origin in batches:
-                reports.append(self._store(conn, batch, origin))
-        return reports
+                report = self._store(conn, batch, origin)
+                old = reports.get(report.source_id)
+                if old is not None:  # a large export arrives in several batches
+                    report = ImportReport(
+                        report.source_id,
+                        old.advisories + report.advisories,
+                        old.windows_fixes + report.windows_fixes,
+                        old.skipped + report.skipped,
+                    )
+                reports[report.source_id] = report
+        return list(reports.values())
 
     def _store(self, conn: sqlite3.Connection, batch: FeedBatch, origin: str) -> ImportReport:
         for line in batch.skipped:

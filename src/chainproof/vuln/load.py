@@ -65,11 +65,16 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def read_zip(path: Path, source_id: str | None = None) -> FeedBatch:
-    """An OSV per-ecosystem export (``<Ecosystem>/all.zip``): one JSON record per member."""
+def iter_zip(
+    path: Path, source_id: str | None = None, *, chunk: int = 20_000
+) -> Iterator[FeedBatch]:
+    """An OSV per-ecosystem export (``<Ecosystem>/all.zip``), ``chunk`` records per batch.
+
+    Batches keep memory bounded on exports of hundreds of thousands of records; the database
+    stores them all in one transaction anyway.
+    """
     sid = source_id or path.name
     batch = FeedBatch(source=SourceInfo("osv", sid, ""))
-    newest = ""
     try:
         with gc_paused(), zipfile.ZipFile(path) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
@@ -78,10 +83,10 @@ def read_zip(path: Path, source_id: str | None = None) -> FeedBatch:
             for member in members:
                 if not member.filename.endswith(".json"):
                     continue
-                if member.file_size > MAX_RECORD_BYTES:
-                    batch.skipped.append(f"{path}:{member.filename}: larger than the limit")
-                    continue
                 origin = f"{path.name}:{member.filename}"
+                if member.file_size > MAX_RECORD_BYTES:
+                    batch.skipped.append(f"{origin}: larger than the limit")
+                    continue
                 try:
                     record = json.loads(archive.read(member))
                     advisory = advisory_from_record(record)
@@ -91,11 +96,22 @@ def read_zip(path: Path, source_id: str | None = None) -> FeedBatch:
                     continue
                 batch.advisories.append(advisory)
                 stamp = advisory.modified or advisory.published
-                newest = max(newest, stamp)
+                if stamp > batch.source.newest:
+                    batch.source = SourceInfo("osv", sid, stamp)
+                if len(batch.advisories) >= chunk:
+                    yield batch
+                    batch = FeedBatch(source=SourceInfo("osv", sid, batch.source.newest))
     except (zipfile.BadZipFile, EOFError) as exc:
         raise MalformedError(f"{path}: not a readable zip archive ({exc})") from None
-    batch.source = SourceInfo("osv", sid, newest)
-    return batch
+    yield batch
+
+
+def read_zip(path: Path, source_id: str | None = None) -> FeedBatch:
+    """The whole export as one batch (small exports, tests)."""
+    whole = FeedBatch(source=SourceInfo("osv", source_id or path.name, ""))
+    for part in iter_zip(path, source_id):
+        _merge(whole, part)
+    return whole
 
 
 def read_path(path: Path) -> Iterator[tuple[FeedBatch, str]]:
@@ -115,6 +131,7 @@ def read_path(path: Path) -> Iterator[tuple[FeedBatch, str]]:
             yield directory_batch, str(path)
         return
     if zipfile.is_zipfile(path):
-        yield read_zip(path), str(path)
+        for batch in iter_zip(path):
+            yield batch, str(path)
         return
     yield parse_bytes(path.read_bytes(), str(path)), str(path)

@@ -34,6 +34,8 @@ from chainproof.vuln.db import AdvisoryDB, ImportReport
 from chainproof.vuln.load import read_path
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from chainproof.vuln.interface import FeedBatch
 
 log = logging.getLogger(__name__)
@@ -227,11 +229,14 @@ def run_update(
                     files.append((path, ecosystem))
         finally:
             downloader.close()
-    batches: list[tuple[FeedBatch, str]] = []
-    for path, label in files:
-        for batch, origin in read_path(path):
-            if batch.source.feed == "osv":
-                batch.source = type(batch.source)("osv", label, batch.source.newest)
-            batches.append((batch, origin))
+
+    def batches() -> Iterator[tuple[FeedBatch, str]]:
+        # Parsed lazily inside the import transaction: a malformed document rolls it back.
+        for path, label in files:
+            for batch, origin in read_path(path):
+                if batch.source.feed == "osv":
+                    batch.source = type(batch.source)("osv", label, batch.source.newest)
+                yield batch, origin
+
     with AdvisoryDB(plan.db_path) as db:
-        return db.import_batches(batches)
+        return db.import_batches(batches())
