@@ -177,3 +177,28 @@ def test_cli_update_with_progress(
     captured = capsys.readouterr()
     assert "PyPI: 2 advisories" in captured.out
     assert "osv-PyPI.zip" in captured.err  # the progress line names the download
+
+
+def test_injected_transport_and_server_errors(tmp_path: Path) -> None:
+    import httpx
+
+    from chainproof.vuln.update import Downloader
+
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.headers.get("Accept", ""))
+        if request.url.path == "/ok":
+            return httpx.Response(200, content=b'{"value": []}')
+        return httpx.Response(503)
+
+    downloader = Downloader(tmp_path, transport=httpx.MockTransport(handler), retries=0)
+    try:
+        path = downloader.fetch("https://feeds.invalid/ok", "ok.json", accept="application/json")
+        assert path.read_bytes() == b'{"value": []}'
+        assert not (tmp_path / "ok.json.part").exists()
+        with pytest.raises(DownloadError, match="answered 503"):
+            downloader.fetch("https://feeds.invalid/down", "down.json")
+    finally:
+        downloader.close()
+    assert calls[0] == "application/json"

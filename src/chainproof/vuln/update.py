@@ -82,7 +82,8 @@ class Downloader:
             transport=transport,
             timeout=timeout,
             follow_redirects=True,
-            headers={"User-Agent": "chainproof-db-update"},
+            # Identity encoding keeps byte offsets meaningful for Range resumption.
+            headers={"User-Agent": "chainproof-db-update", "Accept-Encoding": "identity"},
         )
         self._progress = progress
         self._retries = retries
@@ -134,7 +135,7 @@ class Downloader:
             expected = _expected_total(response, offset)
             task = self._task(part.name.removesuffix(".part"), expected, offset)
             with part.open("ab" if offset else "wb") as out:
-                for chunk in response.iter_raw(_CHUNK):
+                for chunk in response.iter_bytes(_CHUNK):
                     out.write(chunk)
                     if self._progress is not None and task is not None:
                         self._progress.advance(task, len(chunk))
@@ -149,7 +150,7 @@ class Downloader:
 
 def _expected_total(response: httpx.Response, offset: int) -> int | None:
     if response.headers.get("Content-Encoding", "identity") != "identity":
-        return None  # iter_raw sizes differ from the decoded length; zip CRCs still check
+        return None  # the decoded length differs from the encoded one; zip CRCs still check
     content_range = response.headers.get("Content-Range", "")
     if response.status_code == 206 and "/" in content_range:
         total = content_range.rsplit("/", 1)[1]
