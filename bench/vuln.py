@@ -3,13 +3,17 @@
 - Import: a synthetic OSV export (default 200,000 records, zip, mixed ecosystems) into an empty
   database (targets: >= 5,000 advisories/s on one core).
 - Match: a 10,000-component CycloneDX SBOM against it (target: <= 1 s).
-- Peer: grype and trivy are Go binaries that this machine cannot install (no Go toolchain
-  beyond Debian's 1.19, no Go module proxy, no Debian/PyPI/npm package). The installable peer
-  that does the same job is wesng (``pip install wesng``) for the Windows part: pass
-  ``--wes PATH`` and the Windows OS match (fixture CVRF data, one image) is timed beside
-  ``wes --qfe`` on the wesng fixture definitions. Peak RSS is the process's high-water mark.
+- Peers: grype and trivy are Go binaries that this machine cannot install (no Go toolchain
+  beyond Debian's 1.19, no Go module proxy, no Debian/PyPI/npm package). Installable peers
+  doing the same jobs, each in its own virtualenv (not chainproof dependencies):
+  * AppThreat vulnerability-db (``pip install appthreat-vulnerability-db``; the SQLite OSV
+    database of OWASP dep-scan): ``--vdb-python VENV/bin/python`` imports the same export and
+    matches the same SBOM (bench/vdb_peer.py); the (package, CVE) pairs are compared.
+  * wesng (``pip install wesng``) for the Windows part: ``--wes PATH`` times ``wes --qfe`` on
+    the wesng fixture definitions beside chainproof's Windows OS match.
+  Peak RSS is each process's high-water mark.
 
-    python bench/vuln.py [--records 200000] [--components 10000] [--wes /path/to/wes]
+    python bench/vuln.py [--records 200000] [--components 10000] [--wes PATH] [--vdb-python PATH]
 """
 
 from __future__ import annotations
@@ -157,12 +161,55 @@ def bench_wes(wes: str, work: Path) -> float:
     return time.perf_counter() - start
 
 
+def peer_vs_ours(
+    python: str,
+    *,
+    export: Path,
+    sbom: Path,
+    work: Path,
+    ours: set[tuple[str, str]],
+    import_seconds: float,
+    match_seconds: float,
+) -> None:
+    pairs_file = work / "vdb-pairs.json"
+    out = subprocess.run(
+        [
+            python,
+            str(Path(__file__).with_name("vdb_peer.py")),
+            str(export),
+            str(sbom),
+            "--pairs",
+            str(pairs_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    peer = json.loads(out.strip().splitlines()[-1])
+    theirs = {(p.lower(), c) for p, c in json.loads(pairs_file.read_text())}
+    ours_l = {(p.lower(), c) for p, c in ours}
+    print(
+        f"peer vdb: import {peer['import_wall']:.2f}s wall / {peer['import_cpu']:.2f}s CPU "
+        f"({peer['rows']:,} rows); match {peer['match_wall']:.3f}s wall / "
+        f"{peer['match_cpu']:.3f}s CPU; peak RSS {peer['rss_mib']:.0f} MiB"
+    )
+    print(
+        f"ratios vdb/chainproof: import {peer['import_wall'] / import_seconds:.1f}x, "
+        f"match {peer['match_wall'] / match_seconds:.1f}x (wall)"
+    )
+    print(
+        f"findings: chainproof {len(ours_l)}, vdb {len(theirs)}, both {len(ours_l & theirs)}, "
+        f"only chainproof {len(ours_l - theirs)}, only vdb {len(theirs - ours_l)}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--components", type=int, default=10_000)
     parser.add_argument("--packages", type=int, default=50_000, help="distinct package names")
     parser.add_argument("--wes", default=None, help="path of wesng's wes script (peer)")
+    parser.add_argument("--vdb-python", default=None, help="python of a venv with vdb (peer)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -200,6 +247,7 @@ def main() -> None:
         with AdvisoryDB(db_path, create=False) as db:
             result = Matcher(db).match(components)
         matched, cpu = time.perf_counter(), time.process_time() - cpu0
+        match_seconds = matched - loaded
         print(
             f"match: {len(components)} components -> {len(result.findings)} findings in "
             f"{matched - loaded:.3f}s wall / {cpu:.3f}s CPU (SBOM read {loaded - start:.3f}s)"
@@ -227,7 +275,20 @@ def main() -> None:
                     f"; wes.py {theirs * 1000:.0f} ms; ratio wes/chainproof {theirs / ours:,.0f}x"
                 )
             print(line)
-        print(f"peak RSS: {peak_rss_mib():.0f} MiB")
+        print(f"chainproof peak RSS: {peak_rss_mib():.0f} MiB")
+        if args.vdb_python:
+            package_pairs = {
+                (f.purl.split("@", 1)[0], f.vuln_id) for f in result.findings if f.kind == "package"
+            }
+            peer_vs_ours(
+                args.vdb_python,
+                export=export,
+                sbom=sbom,
+                work=work,
+                ours=package_pairs,
+                import_seconds=total,
+                match_seconds=match_seconds,
+            )
 
 
 if __name__ == "__main__":
