@@ -35,9 +35,9 @@ def main() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/{args.export.name}"
 
-    from vdb.lib import db as vdb_db  # type: ignore[import-not-found]
-    from vdb.lib import search  # type: ignore[import-not-found]
-    from vdb.lib.osv import OSVSource  # type: ignore[import-not-found]
+    from vdb.lib import db as vdb_db
+    from vdb.lib import search
+    from vdb.lib.osv import OSVSource
 
     wall, cpu = time.perf_counter(), time.process_time()
     OSVSource().fetch(url, store_results=True, feed_key="npm")
