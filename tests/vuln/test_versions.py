@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from packaging.version import Version as Pep440
 
 from chainproof.vuln import versions as ver
 from chainproof.vuln.interface import OsvRange
@@ -86,3 +89,24 @@ def test_unparseable_version_is_an_error() -> None:
         ver.parse("NuGet", "not a version")
     with pytest.raises(ver.VersionError):
         ver.parse("Nope", "1.0")
+
+
+_VERSIONS = st.tuples(st.integers(0, 30), st.integers(0, 30), st.integers(0, 30)).map(
+    lambda t: ".".join(map(str, t))
+)
+
+
+@given(v=_VERSIONS, lo=_VERSIONS, hi=_VERSIONS)
+def test_single_interval_agrees_with_packaging(v: str, lo: str, hi: str) -> None:
+    """introduced/fixed is the half-open interval [lo, hi) under PEP 440 ordering."""
+    assume(Pep440(lo) < Pep440(hi))  # an inverted range is invalid OSV
+    rng = _r("ECOSYSTEM", ("introduced", lo), ("fixed", hi))
+    expected = Pep440(lo) <= Pep440(v) < Pep440(hi)
+    assert ver.in_range("PyPI", v, rng) is expected
+
+
+@given(v=_VERSIONS, lo=_VERSIONS, last=_VERSIONS)
+def test_last_affected_is_inclusive(v: str, lo: str, last: str) -> None:
+    assume(Pep440(lo) <= Pep440(last))
+    rng = _r("ECOSYSTEM", ("introduced", lo), ("last_affected", last))
+    assert ver.in_range("npm", v, rng) is (Pep440(lo) <= Pep440(v) <= Pep440(last))

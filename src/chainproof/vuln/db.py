@@ -156,13 +156,14 @@ class AdvisoryDB:
                 f"no advisory database at {path} (run 'chainproof db import' or 'db update')"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(path, isolation_level=None)
         try:
-            self._conn = sqlite3.connect(path, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a crash loses at most the last transaction, never consistency.
             self._conn.execute("PRAGMA synchronous=NORMAL")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
+            self._conn.close()
             raise MalformedError(f"{path}: not an advisory database ({exc})") from None
         if version > SCHEMA_VERSION:
             self._conn.close()
