@@ -95,7 +95,9 @@ def _open(args: argparse.Namespace, *, create: bool = False) -> AuditLog:
 
     if not args.log:
         raise UsageError("--log PATH|URL is required")
-    return open_log(args.log, create=create, key_path=getattr(args, "key", None) or None)
+    # verify's --key is a list of trusted public keys, not the log's signing key.
+    key = getattr(args, "key", None)
+    return open_log(args.log, create=create, key_path=key if isinstance(key, str) else None)
 
 
 def _init(args: argparse.Namespace) -> int:
