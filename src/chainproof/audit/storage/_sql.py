@@ -104,18 +104,17 @@ class SQLStore(LogStore):
             by_level.setdefault(level, []).append(idx)
         if not by_level:
             return out
-        clauses = []
-        params: list[Any] = [shard_id]
+        # One indexed lookup per level, glued with UNION ALL: an OR across levels makes
+        # SQLite fall back to scanning the shard.
+        parts = []
+        params: list[Any] = []
         for level, idxs in by_level.items():
-            clauses.append(f"(level = ? AND idx IN ({', '.join('?' * len(idxs))}))")
-            params.append(level)
-            params.extend(idxs)
-        rows = self._execute(
-            "SELECT level, idx, hash FROM audit_nodes WHERE shard_id = ? AND ("  # noqa: S608
-            + " OR ".join(clauses)
-            + ")",
-            params,
-        )
+            parts.append(
+                "SELECT level, idx, hash FROM audit_nodes WHERE shard_id = ? AND level = ? "  # noqa: S608 - only placeholders are interpolated
+                f"AND idx IN ({', '.join('?' * len(idxs))})"
+            )
+            params.extend([shard_id, level, *idxs])
+        rows = self._execute(" UNION ALL ".join(parts), params)
         for level, idx, h in rows:
             out[(int(level), int(idx))] = bytes(h)
         return out

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chainproof.audit.storage._sql import SCHEMA, SQLStore
+from chainproof.audit.storage.interface import Coord
 from chainproof.errors import InputError, NotFoundError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
+_NODE_SQL = "SELECT hash FROM audit_nodes WHERE shard_id = ? AND level = ? AND idx = ?"
 #: Appenders queue on the write lock; a minute covers a burst of admission replicas.
 BUSY_TIMEOUT_MS = 60_000
 
@@ -61,6 +63,17 @@ class SQLiteStore(SQLStore):
 
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params).fetchall()
+
+    def get_nodes(self, shard_id: int, coords: Sequence[Coord]) -> dict[Coord, bytes]:
+        # In-process SQLite has no round trips: one cached prepared statement per node
+        # beats building (and re-planning) a fresh multi-node query for every proof.
+        out: dict[Coord, bytes] = {}
+        execute = self._conn.execute
+        for level, idx in coords:
+            row = execute(_NODE_SQL, (shard_id, level, idx)).fetchone()
+            if row is not None:
+                out[(level, idx)] = bytes(row[0])
+        return out
 
     def _executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self._conn.executemany(sql, rows)
