@@ -235,10 +235,8 @@ def _worker_main(name: str, raw: str) -> None:
 
 def _row(label: str, ours: float, peer: float | None, unit: str) -> str:
     """``speedup`` > 1 means chainproof is faster (higher rate, or lower time)."""
-    if peer:
-        ratio = f"{(ours / peer if 'entries/s' in unit else peer / ours):6.2f}x"
-    else:
-        ratio = "   n/a"
+    speedup = (ours / peer if "entries/s" in unit else peer / ours) if peer else None
+    ratio = f"{speedup:6.2f}x" if speedup is not None else "   n/a"
     peer_s = f"{peer:12,.1f}" if peer is not None else f"{'-':>12}"
     return f"  {label:<34}{ours:12,.1f}{peer_s}  {ratio}  {unit}"
 
