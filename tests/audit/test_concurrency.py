@@ -17,7 +17,7 @@ from tests.audit import _workers
 
 _CTX = multiprocessing.get_context("spawn")
 WRITERS = 4
-PER_WRITER = 60
+PER_WRITER = 40
 
 
 def _run_writers(spec: str, batch: int) -> None:

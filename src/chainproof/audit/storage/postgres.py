@@ -36,11 +36,12 @@ class PostgresStore(SQLStore):
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(f"cannot connect to {self.description}: {first}") from None
-        if create:
+        # Skip DDL (and its lock) on every open once the schema exists.
+        if create and not self._execute("SELECT to_regclass('audit_prunes')")[0][0]:
             with self.writing():
                 for ddl in SCHEMA:
                     self._conn.execute(ddl.format(blob="BYTEA"))
-        elif not self._execute("SELECT to_regclass('audit_shards')")[0][0]:
+        if not self._execute("SELECT to_regclass('audit_shards')")[0][0]:
             raise InputError(f"{self.description} holds no chainproof audit log")
 
     @contextlib.contextmanager
