@@ -203,6 +203,7 @@ def _body(db: str, idx: int) -> bytes:
         ("forge-checkpoint", ("forged-checkpoint", 9)),
         ("replace-checkpoint-other-key", ("unknown-key", 14)),
         ("non-canonical", ("malformed-entry", 11)),
+        ("rewrite-entry-and-whole-tree", ("checkpoint-mismatch", 5)),
     ],
 )
 def test_tampering_is_detected_at_the_right_index(
@@ -251,6 +252,7 @@ def test_tampering_is_detected_at_the_right_index(
         "forge-checkpoint": lambda: _forge_checkpoint(db, 10),
         "replace-checkpoint-other-key": lambda: _resign_checkpoint(db, 15, other_key),
         "non-canonical": lambda: _rewrite_non_canonical(db, 11),
+        "rewrite-entry-and-whole-tree": lambda: _rewrite_tree(db, 7),
     }
     edits[name]()
     assert _first(db, ed_key) == expected
@@ -276,6 +278,26 @@ def _resign_checkpoint(db: str, size: int, key: Path) -> None:
         cp, _ = parse_checkpoint(note)
         forged = cp.sign([load_private_key(key, ORIGIN)])
         conn.execute("UPDATE audit_checkpoints SET note = ? WHERE size = ?", (forged, size))
+
+
+def _rewrite_tree(db: str, idx: int) -> None:
+    """The strongest attacker without the key: edit an entry and recompute every hash."""
+    from chainproof.audit.merkle import CompactRange
+
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE audit_entries SET body = ? WHERE idx = ?",
+            (_body(db, idx).replace(b"app:6", b"app:X"), idx),
+        )
+        bodies = [bytes(b) for (b,) in conn.execute("SELECT body FROM audit_entries ORDER BY idx")]
+        conn.execute("DELETE FROM audit_nodes")
+        cr = CompactRange()
+
+        def store(level: int, index: int, h: bytes) -> None:
+            conn.execute("INSERT INTO audit_nodes VALUES (1, ?, ?, ?)", (level, index, h))
+
+        for body in bodies:
+            cr.append(leaf_hash(body), store)
 
 
 def _rewrite_non_canonical(db: str, idx: int) -> None:
