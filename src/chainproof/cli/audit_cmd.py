@@ -47,8 +47,20 @@ def register(subparsers: Any) -> None:
     p = common("proof", "print an inclusion or consistency proof bundle (JSON)")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--entry", type=int, metavar="N", help="inclusion proof of entry N")
-    which.add_argument("--from", dest="from_size", type=int, metavar="SIZE", help="consistency")
-    p.add_argument("--to", dest="to_size", type=int, metavar="SIZE", help="checkpoint size")
+    which.add_argument(
+        "--from",
+        dest="from_size",
+        type=int,
+        metavar="SIZE",
+        help="consistency proof from this tree size",
+    )
+    p.add_argument(
+        "--to",
+        dest="to_size",
+        type=int,
+        metavar="SIZE",
+        help="…to the checkpoint of this size (default: newest)",
+    )
     p.add_argument("--shard", metavar="ORIGIN|PERIOD", help="shard (default: newest)")
     p.add_argument("--key", metavar="PEM", help="signs a checkpoint if none covers the entry")
     p.add_argument("-o", "--output", metavar="FILE", help="write the bundle here")
