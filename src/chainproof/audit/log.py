@@ -281,8 +281,8 @@ class AuditLog:
     ) -> None:
         if self.signer is None or self.config.checkpoint_every <= 0:
             return
-        cps = self.store.checkpoints(shard.shard_id)
-        covered = cps[-1].size if cps else 0
+        latest = self.store.checkpoint(shard.shard_id)
+        covered = latest.size if latest else 0
         if shard.size - covered >= self.config.checkpoint_every:
             self._sign(shard, nodes, now)
 
@@ -297,8 +297,8 @@ class AuditLog:
                     self._freeze(shard, now)
                     changed.append(replace(shard, frozen=True))
                 elif shard.frozen and self.signer is not None:
-                    cps = self.store.checkpoints(shard.shard_id)
-                    if not cps or cps[-1].size != shard.size:
+                    latest = self.store.checkpoint(shard.shard_id)
+                    if latest is None or latest.size != shard.size:
                         self._sign(shard, None, now)
                         changed.append(shard)
         return changed
@@ -313,18 +313,15 @@ class AuditLog:
             if not shards:
                 raise NotFoundError("the audit log has no entries yet")
             shard = shards[-1]
-            cps = self.store.checkpoints(shard.shard_id)
-            if cps and cps[-1].size == shard.size:
-                return cps[-1].note
+            latest = self.store.checkpoint(shard.shard_id)
+            if latest is not None and latest.size == shard.size:
+                return latest.note
             return self._sign(shard, None, now)
 
     # ----------------------------------------------------------------- proofs
 
     def covering_checkpoint(self, shard: ShardRow, min_size: int) -> CheckpointRow | None:
-        for row in self.store.checkpoints(shard.shard_id):
-            if row.size >= min_size:
-                return row
-        return None
+        return self.store.checkpoint(shard.shard_id, at_least=min_size)
 
     def inclusion_proof(self, index: int, now: datetime | None = None) -> dict[str, Any]:
         """A self-contained bundle: the entry, its audit path and a signed checkpoint."""
@@ -367,16 +364,10 @@ class AuditLog:
         """Proof that the shard at ``size1`` is a prefix of its checkpoint at ``size2``."""
         with self.store.reading():
             shard = self.shard(shard_selector)
-            cps = self.store.checkpoints(shard.shard_id)
-            if size2 is None:
-                if not cps:
-                    raise NotFoundError(f"shard {shard.origin} has no checkpoint yet")
-                cp2 = cps[-1]
-            else:
-                found = [c for c in cps if c.size == size2]
-                if not found:
-                    raise NotFoundError(f"shard {shard.origin} has no checkpoint at size {size2}")
-                cp2 = found[0]
+            cp2 = self.store.checkpoint(shard.shard_id, size=size2)
+            if cp2 is None:
+                at = "yet" if size2 is None else f"at size {size2}"
+                raise NotFoundError(f"shard {shard.origin} has no checkpoint {at}")
             if not 0 < size1 <= cp2.size:
                 raise UsageError(
                     f"--from {size1} must be between 1 and the checkpoint size {cp2.size}"
@@ -388,7 +379,7 @@ class AuditLog:
                 else []
             )
             root1 = merkle.resolve([(0, size1)], fetch)[0]
-            old = [c.note for c in cps if c.size == size1]
+            old = self.store.checkpoint(shard.shard_id, size=size1)
         return {
             "schema": "chainproof.audit.proof/v1",
             "type": "consistency",
@@ -397,7 +388,7 @@ class AuditLog:
             "size2": cp2.size,
             "root1": _b64(root1),
             "hashes": [_b64(h) for h in hashes],
-            "checkpoint1": old[0] if old else None,
+            "checkpoint1": old.note if old else None,
             "checkpoint": cp2.note,
         }
 
@@ -437,10 +428,10 @@ class AuditLog:
                     raise IntegrityError(
                         f"refusing to prune {shard.origin}: {result.findings[0].message}"
                     )
-                cps = self.store.checkpoints(shard.shard_id)
-                if not cps or cps[-1].size != shard.size:
+                last = self.store.checkpoint(shard.shard_id)
+                if last is None or last.size != shard.size:
                     raise IntegrityError(f"refusing to prune {shard.origin}: no final checkpoint")
-                final = open_checkpoint(cps[-1].note, [signer.verifier])
+                final = open_checkpoint(last.note, [signer.verifier])
                 pruned.append(
                     PrunedShard(
                         shard.origin, shard.first_index, shard.size, final.root, shard.newest_time

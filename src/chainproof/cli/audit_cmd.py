@@ -152,7 +152,7 @@ def _show(args: argparse.Namespace) -> int:
         with log.store.reading():
             shards: list[dict[str, Any]] = []
             for row in log.shards():
-                cps = log.checkpoints(row)
+                latest = log.store.checkpoint(row.shard_id)
                 shards.append(
                     {
                         "origin": row.origin,
@@ -161,7 +161,7 @@ def _show(args: argparse.Namespace) -> int:
                         "newest_time": row.newest_time,
                         "frozen": row.frozen,
                         "root": log.root(row).hex(),
-                        "latest_checkpoint": describe_checkpoint(cps[-1].note) if cps else None,
+                        "latest_checkpoint": describe_checkpoint(latest.note) if latest else None,
                     }
                 )
             prunes = [note for note, _ in log.prune_records()]

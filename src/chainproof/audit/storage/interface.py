@@ -114,6 +114,13 @@ class LogStore(abc.ABC):
         """Stored checkpoints of a shard, smallest size first."""
 
     @abc.abstractmethod
+    def checkpoint(
+        self, shard_id: int, *, size: int | None = None, at_least: int | None = None
+    ) -> CheckpointRow | None:
+        """The checkpoint of exactly ``size``, else the smallest one covering ``at_least``
+        entries, else the newest."""
+
+    @abc.abstractmethod
     def insert_prune(self, note: str, created: str) -> None: ...
 
     @abc.abstractmethod

@@ -40,7 +40,7 @@ class PostgresStore(SQLStore):
         if create and not self._execute("SELECT to_regclass('audit_prunes')")[0][0]:
             with self.writing():
                 for ddl in SCHEMA:
-                    self._conn.execute(ddl.format(blob="BYTEA"))
+                    self._conn.execute(ddl.format(blob="BYTEA", without_rowid=""))
         if not self._execute("SELECT to_regclass('audit_shards')")[0][0]:
             raise InputError(f"{self.description} holds no chainproof audit log")
 

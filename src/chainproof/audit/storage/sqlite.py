@@ -36,7 +36,7 @@ class SQLiteStore(SQLStore):
             if create:
                 with self.writing():
                     for ddl in SCHEMA:
-                        self._conn.execute(ddl.format(blob="BLOB"))
+                        self._conn.execute(ddl.format(blob="BLOB", without_rowid=" WITHOUT ROWID"))
             elif not self._execute("SELECT name FROM sqlite_master WHERE name = 'audit_shards'"):
                 raise InputError(f"{self.path} is not a chainproof audit log")
         except sqlite3.DatabaseError as exc:
