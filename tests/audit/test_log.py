@@ -335,3 +335,42 @@ def test_unknown_verifier_key_reports_every_checkpoint(
     assert not report.ok
     assert {f.kind for f in report.findings} == {"unknown-key"}
     assert len(report.findings) == 4
+
+
+def test_configuration_is_fixed_once_entries_exist(db: str, ed_key: Path) -> None:
+    init_log(db, origin=ORIGIN, period="day").close()
+    record_verdict(db, make_verdict(1), now=T0)
+    with pytest.raises(UsageError, match="origin"):
+        init_log(db, origin="audit.test/other")
+    with pytest.raises(UsageError, match="period"):
+        init_log(db, period="month")
+    # The key and checkpoint interval may change at any time.
+    with init_log(db, key_path=str(ed_key), checkpoint_every=7) as log:
+        assert log.config.checkpoint_every == 7
+        assert log.config.key_path == str(ed_key.resolve())
+        assert log.config.period == "day"
+
+
+def test_lagging_clock_never_reopens_a_frozen_shard(db: str, ed_key: Path) -> None:
+    init_log(db, origin=ORIGIN, key_path=str(ed_key)).close()
+    record_verdict(db, make_verdict(1), now=T0)
+    with open_log(db) as log:
+        frozen = log.roll(T0 + timedelta(days=40))  # a writer with a February clock
+        assert [s.period for s in frozen] == ["2026-01"]
+    # A writer still in January appends after the freeze: a new shard, chained, not a reopen.
+    index = record_verdict(db, make_verdict(2), now=T0 + timedelta(days=1))
+    with open_log(db) as log:
+        shards = log.shards()
+        assert [s.period for s in shards] == ["2026-01", "2026-01.2"]
+        assert shards[0].size == 2 and shards[0].frozen
+        assert log.locate(index)[0].origin == f"{ORIGIN}/2026-01.2"
+        # Appends from a clock ahead of it then go to the newest shard as usual.
+        record_verdict(db, make_verdict(3), now=T0 - timedelta(days=1))
+        assert len(log.shards()) == 2
+        assert verify_log(log, log.trusted_verifiers()).ok
+
+
+def test_empty_log_verifies(db: str, ed_key: Path) -> None:
+    with init_log(db, key_path=str(ed_key)) as log:
+        report = verify_log(log, log.trusted_verifiers())
+    assert report.ok and report.entries == 0

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from chainproof.audit import merkle
 from chainproof.audit.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from chainproof.audit.entries import canonical, parse_timestamp, shard_start_entry, timestamp
-from chainproof.audit.note import Signer, Verifier, load_private_key, sign_note
+from chainproof.audit.note import Signer, Verifier, load_private_key, parse_note, sign_note
 from chainproof.audit.retention import (
     PERIODS,
     PrunedShard,
@@ -29,7 +29,7 @@ from chainproof.audit.storage.interface import CheckpointRow, ShardRow
 from chainproof.errors import IntegrityError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
 DEFAULT_CHECKPOINT_EVERY = 1000
 
@@ -108,8 +108,6 @@ class AuditLog:
         return self.store.shards()
 
     def prune_records(self) -> list[tuple[str, PruneRecord]]:
-        from chainproof.audit.note import parse_note
-
         return [(r.note, parse_prune_body(parse_note(r.note).text)) for r in self.store.prunes()]
 
     def locate(self, index: int) -> tuple[ShardRow, int]:
@@ -139,7 +137,9 @@ class AuditLog:
             raise IntegrityError(f"entry {index} is missing from storage; run audit verify")
         return shard, leaf, body
 
-    def _fetcher(self, shard_id: int, extra: Mapping[merkle.Coord, bytes] | None = None) -> Any:
+    def _fetcher(
+        self, shard_id: int, extra: Mapping[merkle.Coord, bytes] | None = None
+    ) -> Callable[[list[merkle.Coord]], dict[merkle.Coord, bytes]]:
         def fetch(coords: list[merkle.Coord]) -> dict[merkle.Coord, bytes]:
             got = {c: extra[c] for c in coords if extra and c in extra}
             rest = [c for c in coords if c not in got]
@@ -171,10 +171,7 @@ class AuditLog:
             shard = self._open_shard(now)
             start = shard.size
             new_size, nodes = self._append_leaves(shard, bodies)
-            frozen = shard.frozen
-            self.store.update_shard(
-                shard.shard_id, new_size, max(shard.newest_time, newest), frozen
-            )
+            self.store.update_shard(shard.shard_id, new_size, max(shard.newest_time, newest), False)
             shard = replace(shard, size=new_size, newest_time=max(shard.newest_time, newest))
             self._maybe_checkpoint(shard, nodes, now)
         return [shard.first_index + i for i in range(start, start + len(bodies))]
@@ -451,7 +448,7 @@ class AuditLog:
 
     # ----------------------------------------------------------------- export
 
-    def export_lines(self, selector: str | None) -> Any:
+    def export_lines(self, selector: str | None) -> Iterator[dict[str, Any]]:
         """JSON-serialisable records of one shard: header, entries, checkpoints (streamed)."""
         with self.store.reading():
             shard = self.shard(selector)
