@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chainproof.audit.entries import verdict_entry
 from chainproof.audit.log import AuditLog, LogConfig, init_log, open_log
 
 if TYPE_CHECKING:
@@ -32,12 +31,8 @@ def record_verdict(
     (``chainproof audit init --key``) and enough entries are uncovered. Returns the entry's
     global index.
     """
-    from chainproof.audit.log import _now
-
-    now = _now(now)
-    entry = verdict_entry(verdict, now, policy_digest=policy_digest, requester=requester)
     with open_log(log_spec, create=True) as log:
-        return log.append([entry], now)[0]
+        return log.record(verdict, policy_digest=policy_digest, requester=requester, now=now)
 
 
 __all__ = ["AuditLog", "LogConfig", "init_log", "open_log", "record_verdict"]

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from chainproof.audit import merkle
 from chainproof.audit.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
-from chainproof.audit.entries import canonical, parse_timestamp, shard_start_entry, timestamp
+from chainproof.audit.entries import (
+    canonical,
+    parse_timestamp,
+    shard_start_entry,
+    timestamp,
+    verdict_entry,
+)
 from chainproof.audit.note import Signer, Verifier, load_private_key, parse_note, sign_note
 from chainproof.audit.retention import (
     PERIODS,
@@ -30,6 +36,8 @@ from chainproof.errors import IntegrityError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
+
+    from chainproof.verdict import Verdict
 
 DEFAULT_CHECKPOINT_EVERY = 1000
 
@@ -175,6 +183,19 @@ class AuditLog:
             shard = replace(shard, size=new_size, newest_time=max(shard.newest_time, newest))
             self._maybe_checkpoint(shard, nodes, now)
         return [shard.first_index + i for i in range(start, start + len(bodies))]
+
+    def record(
+        self,
+        verdict: Verdict,
+        *,
+        policy_digest: str = "",
+        requester: str = "",
+        now: datetime | None = None,
+    ) -> int:
+        """Append one verdict; for long-lived callers (admission) that keep the log open."""
+        now = _now(now)
+        entry = verdict_entry(verdict, now, policy_digest=policy_digest, requester=requester)
+        return self.append([entry], now)[0]
 
     def _append_leaves(
         self, shard: ShardRow, bodies: Sequence[bytes]
