@@ -119,7 +119,7 @@ def w_cp_proofs(spec: str, samples: int) -> dict[str, Any]:
     with open_log(spec) as log:
         shard = log.shards()[-1]
         size = shard.size
-        fetch = log._fetcher(shard.shard_id)
+        fetch = log.node_fetcher(shard.shard_id)
         root = log.root(shard)
         gen, ver, bodies = [], [], []
         for _ in range(samples):

@@ -145,9 +145,11 @@ class AuditLog:
             raise IntegrityError(f"entry {index} is missing from storage; run audit verify")
         return shard, leaf, body
 
-    def _fetcher(
+    def node_fetcher(
         self, shard_id: int, extra: Mapping[merkle.Coord, bytes] | None = None
     ) -> Callable[[list[merkle.Coord]], dict[merkle.Coord, bytes]]:
+        """Node lookup for :func:`merkle.resolve`; ``extra`` holds nodes not yet committed."""
+
         def fetch(coords: list[merkle.Coord]) -> dict[merkle.Coord, bytes]:
             got = {c: extra[c] for c in coords if extra and c in extra}
             rest = [c for c in coords if c not in got]
@@ -161,7 +163,7 @@ class AuditLog:
         size = shard.size if size is None else size
         if size == 0:
             return merkle.EMPTY_ROOT
-        return merkle.resolve([(0, size)], self._fetcher(shard.shard_id))[0]
+        return merkle.resolve([(0, size)], self.node_fetcher(shard.shard_id))[0]
 
     def checkpoints(self, shard: ShardRow) -> list[CheckpointRow]:
         return self.store.checkpoints(shard.shard_id)
@@ -284,7 +286,7 @@ class AuditLog:
     ) -> str:
         signer = self.require_signer("signing a checkpoint")
         root = (
-            merkle.resolve([(0, shard.size)], self._fetcher(shard.shard_id, nodes))[0]
+            merkle.resolve([(0, shard.size)], self.node_fetcher(shard.shard_id, nodes))[0]
             if shard.size
             else merkle.EMPTY_ROOT
         )
@@ -362,7 +364,7 @@ class AuditLog:
             if body is None:
                 raise IntegrityError(f"entry {index} is missing from storage; run audit verify")
             path = merkle.resolve(
-                merkle.inclusion_ranges(leaf, cp.size), self._fetcher(shard.shard_id)
+                merkle.inclusion_ranges(leaf, cp.size), self.node_fetcher(shard.shard_id)
             )
         return {
             "schema": "chainproof.audit.proof/v1",
@@ -390,7 +392,7 @@ class AuditLog:
                 raise UsageError(
                     f"--from {size1} must be between 1 and the checkpoint size {cp2.size}"
                 )
-            fetch = self._fetcher(shard.shard_id)
+            fetch = self.node_fetcher(shard.shard_id)
             hashes = (
                 merkle.resolve(merkle.consistency_ranges(size1, cp2.size), fetch)
                 if size1 < cp2.size
