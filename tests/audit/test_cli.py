@@ -165,3 +165,24 @@ def test_not_an_audit_log(cli: Run, tmp_path: Path) -> None:
     code, _, err = cli("audit", "verify", "--log", str(junk))
     assert code == 2
     _one_line_error(err, "junk.db")
+
+
+def test_auditor_without_private_key_uses_printed_vkey(
+    cli: Run, tmp_path: Path, ed_key: Path
+) -> None:
+    spec = str(tmp_path / "a.db")
+    code, out, _ = cli("audit", "init", "--log", spec, "--key", str(ed_key), "--format", "json")
+    vkey = json.loads(out)["vkey"]
+    record_verdict(spec, make_verdict(1))
+    cli("audit", "checkpoint", "--log", spec)
+    proof = tmp_path / "p.json"
+    assert cli("audit", "proof", "--log", spec, "--entry", "1", "-o", str(proof))[0] == 0
+    ed_key.unlink()  # the auditor has the log and the vkey, never the private key
+    code, out, _ = cli("audit", "verify", "--log", spec, "--key", vkey)
+    assert code == 0 and "OK" in out
+    code, out, _ = cli("audit", "verify", "--proof", str(proof), "--key", vkey)
+    assert code == 0 and "entry 1 is leaf 1" in out
+    code, out, _ = cli("audit", "show", "--log", spec)
+    assert code == 0
+    code, _, err = cli("audit", "checkpoint", "--log", spec)
+    assert code == 2 and "does not exist" in err

@@ -102,14 +102,18 @@ def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _open(args: argparse.Namespace, *, create: bool = False) -> AuditLog:
+def _open(args: argparse.Namespace, *, signing: bool = True) -> AuditLog:
+    """Open ``--log``; without ``signing`` the configured private key is not even loaded, so
+    reading, exporting and verifying work where the key file is absent (an auditor's copy)."""
     from chainproof.audit import open_log
 
     if not args.log:
         raise UsageError("--log PATH|URL is required")
-    # verify's --key is a list of trusted public keys, not the log's signing key.
     key = getattr(args, "key", None)
-    return open_log(args.log, create=create, key_path=key if isinstance(key, str) else None)
+    if not signing:
+        return open_log(args.log, key_path="")
+    # verify's --key is a list of trusted public keys, not the log's signing key.
+    return open_log(args.log, key_path=key if isinstance(key, str) else None)
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -137,7 +141,7 @@ def _show(args: argparse.Namespace) -> int:
     from chainproof.audit import merkle
     from chainproof.audit.log import describe_checkpoint
 
-    with _open(args) as log:
+    with _open(args, signing=False) as log:
         if args.entry is not None:
             shard, leaf, body = log.entry(args.entry)
             data = {
@@ -257,7 +261,7 @@ def _verify(args: argparse.Namespace) -> int:
         return _render_report(
             args, verify_export(Path(args.export), _verifiers(args, None)), f"export {args.export}"
         )
-    with _open(args) as log:
+    with _open(args, signing=not args.key) as log:
         report = verify_log(log, _verifiers(args, log))
     return _render_report(args, report, "audit log")
 
@@ -292,7 +296,7 @@ def _prune(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     count = 0
-    with _open(args) as log, out.open("w", encoding="utf-8") as handle:
+    with _open(args, signing=False) as log, out.open("w", encoding="utf-8") as handle:
         for record in log.export_lines(args.shard):
             handle.write(json.dumps(record, sort_keys=True) + "\n")
             count += 1
