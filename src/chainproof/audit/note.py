@@ -226,7 +226,10 @@ def parse_vkey(vkey: str) -> Verifier:
         raise MalformedError("verifier key is empty")
     key: PublicKey
     if blob[0] == SIG_ED25519 and len(blob) == 33:
-        key = ed25519.Ed25519PublicKey.from_public_bytes(blob[1:])
+        try:
+            key = ed25519.Ed25519PublicKey.from_public_bytes(blob[1:])
+        except ValueError:
+            raise MalformedError("verifier key holds an invalid Ed25519 public key") from None
     elif blob[0] == SIG_ECDSA:
         try:
             loaded = serialization.load_der_public_key(blob[1:])
@@ -248,7 +251,10 @@ def parse_skey(skey: str) -> Signer:
     parts = skey.strip().split("+", 4)
     if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
         raise MalformedError("signer key is not PRIVATE+KEY+name+keyid+base64")
-    blob = base64.b64decode(parts[4])
+    try:
+        blob = base64.b64decode(parts[4], validate=True)
+    except (binascii.Error, ValueError):
+        raise MalformedError("signer key is not base64") from None
     if len(blob) != 33 or blob[0] != SIG_ED25519:
         raise MalformedError("signer key is not an Ed25519 key")
     signer = Signer(parts[2], ed25519.Ed25519PrivateKey.from_private_bytes(blob[1:]))
