@@ -374,3 +374,13 @@ def test_empty_log_verifies(db: str, ed_key: Path) -> None:
     with init_log(db, key_path=str(ed_key)) as log:
         report = verify_log(log, log.trusted_verifiers())
     assert report.ok and report.entries == 0
+
+
+def test_time_based_checkpoints(db: str, ed_key: Path) -> None:
+    init_log(db, key_path=str(ed_key), checkpoint_every=0, checkpoint_seconds=3600).close()
+    for minutes in (0, 10, 20, 70, 80):
+        record_verdict(db, make_verdict(minutes), now=T0 + timedelta(minutes=minutes))
+    with open_log(db) as log:
+        sizes = [c.size for c in log.checkpoints(log.shard(None))]
+    # First append signs at once; the next signature waits until the hour has passed.
+    assert sizes == [2, 5]

@@ -51,6 +51,8 @@ class LogConfig:
     key_path: str = ""
     #: Sign a checkpoint automatically once this many entries are not yet covered by one.
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
+    #: ...or once the newest checkpoint is this many seconds old (0 = count only).
+    checkpoint_seconds: int = 0
 
     def to_meta(self) -> dict[str, str]:
         return {
@@ -58,6 +60,7 @@ class LogConfig:
             "period": self.period,
             "key_path": self.key_path,
             "checkpoint_every": str(self.checkpoint_every),
+            "checkpoint_seconds": str(self.checkpoint_seconds),
         }
 
     @classmethod
@@ -67,6 +70,7 @@ class LogConfig:
             period=meta.get("period", "month"),
             key_path=meta.get("key_path", ""),
             checkpoint_every=int(meta.get("checkpoint_every", DEFAULT_CHECKPOINT_EVERY)),
+            checkpoint_seconds=int(meta.get("checkpoint_seconds", 0)),
         )
 
 
@@ -299,11 +303,20 @@ class AuditLog:
     def _maybe_checkpoint(
         self, shard: ShardRow, nodes: Mapping[merkle.Coord, bytes], now: datetime
     ) -> None:
-        if self.signer is None or self.config.checkpoint_every <= 0:
+        if self.signer is None:
             return
+        every, seconds = self.config.checkpoint_every, self.config.checkpoint_seconds
         latest = self.store.checkpoint(shard.shard_id)
         covered = latest.size if latest else 0
-        if shard.size - covered >= self.config.checkpoint_every:
+        due = every > 0 and shard.size - covered >= every
+        if seconds > 0 and shard.size > covered:
+            # A quiet log still gets its few entries signed within the interval.
+            due = (
+                due
+                or latest is None
+                or (now - parse_timestamp(latest.created)).total_seconds() >= seconds
+            )
+        if due:
             self._sign(shard, nodes, now)
 
     def roll(self, now: datetime | None = None) -> list[ShardRow]:
@@ -528,6 +541,7 @@ def init_log(
     period: str | None = None,
     key_path: str | None = None,
     checkpoint_every: int | None = None,
+    checkpoint_seconds: int | None = None,
 ) -> AuditLog:
     """Create a log or change its configuration (origin and period only while empty)."""
     log = open_log(spec, create=True)
@@ -551,6 +565,8 @@ def init_log(
                 config = replace(config, key_path=str(Path(key_path).resolve()))
             if checkpoint_every is not None:
                 config = replace(config, checkpoint_every=checkpoint_every)
+            if checkpoint_seconds is not None:
+                config = replace(config, checkpoint_seconds=checkpoint_seconds)
             log.store.set_meta(config.to_meta())
         signer = load_private_key(config.key_path, config.origin) if config.key_path else None
     except BaseException:

@@ -37,7 +37,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--origin", help="log name; shards are ORIGIN/PERIOD (default: random)")
     p.add_argument("--period", choices=("year", "month", "day"), help="shard period")
     p.add_argument("--key", metavar="PEM", help="private key kept with the log's config")
-    p.add_argument("--checkpoint-every", type=int, metavar="N", help="auto-checkpoint interval")
+    p.add_argument(
+        "--checkpoint-every", type=int, metavar="N", help="sign once N entries are uncovered"
+    )
+    p.add_argument(
+        "--checkpoint-interval", metavar="AGE", help="…or once the newest checkpoint is AGE old"
+    )
     p.set_defaults(handler=_init)
 
     p = common("show", "summarise the log, or print one entry")
@@ -118,6 +123,7 @@ def _open(args: argparse.Namespace, *, signing: bool = True) -> AuditLog:
 
 def _init(args: argparse.Namespace) -> int:
     from chainproof.audit import init_log
+    from chainproof.audit.retention import parse_duration
 
     with init_log(
         args.log,
@@ -125,6 +131,11 @@ def _init(args: argparse.Namespace) -> int:
         period=args.period,
         key_path=args.key,
         checkpoint_every=args.checkpoint_every,
+        checkpoint_seconds=(
+            int(parse_duration(args.checkpoint_interval).total_seconds())
+            if args.checkpoint_interval
+            else None
+        ),
     ) as log:
         cfg = log.config
         data: dict[str, Any] = {**cfg.to_meta(), "storage": log.store.description}
