@@ -15,6 +15,7 @@ import argparse
 import json
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -294,19 +295,7 @@ def _report(res: dict[str, dict[str, Any]], args: argparse.Namespace, tmp: Path)
     print(f"  database size: chainproof {size_cp:,.0f} MB, pymerkle {size_peer:,.0f} MB")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--entries", type=int, default=1_000_000)
-    parser.add_argument("--single", type=int, default=1000, help="unbatched appends measured")
-    parser.add_argument("--pg-entries", type=int, default=100_000)
-    parser.add_argument("--samples", type=int, default=2000)
-    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.worker:
-        _worker_main(*args.worker)
-        return
-
-    tmp = Path(tempfile.mkdtemp(prefix="chainproof-bench-"))
+def _run(args: argparse.Namespace, tmp: Path) -> None:
     n, single = args.entries, args.single
     print(
         f"audit bench: {n:,} entries (batches of {BATCH}), {single:,} unbatched, "
@@ -337,9 +326,25 @@ def main() -> None:
             server.stop()
 
     _report(res, args, tmp)
-    import shutil
 
-    shutil.rmtree(tmp, ignore_errors=True)
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--single", type=int, default=1000, help="unbatched appends measured")
+    parser.add_argument("--pg-entries", type=int, default=100_000)
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        _worker_main(*args.worker)
+        return
+
+    tmp = Path(tempfile.mkdtemp(prefix="chainproof-bench-"))
+    try:
+        _run(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
