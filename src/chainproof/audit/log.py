@@ -80,7 +80,10 @@ def _default_origin() -> str:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now if now is not None else datetime.now(UTC)
+    if now is None:
+        return datetime.now(UTC)
+    # A naive time would be read as the host's local zone: decisions are logged in UTC.
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
 
 
 def _b64(h: bytes) -> str:
