@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "chainproof.cli.verify_bundle_cmd",
     "chainproof.cli.scan_cmd",
     "chainproof.cli.db_cmd",
+    "chainproof.cli.audit_cmd",
 )
 
 
