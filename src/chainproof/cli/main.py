@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "chainproof.cli.inspect_cmd",
     "chainproof.cli.verify_cmd",
     "chainproof.cli.demo_cmd",
+    "chainproof.cli.sbom_cmd",
 )
 
 
