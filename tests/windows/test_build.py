@@ -61,7 +61,9 @@ def test_packaged_table_matches_fixture(shared_fixtures: Path) -> None:
 
 
 def test_manifest_list_versions_all_resolve(shared_fixtures: Path) -> None:
-    raw = (shared_fixtures / "windows/image-manifests/dotnet-framework-runtime-4.8.manifest-list.json").read_bytes()
+    raw = (
+        shared_fixtures / "windows/image-manifests/dotnet-framework-runtime-4.8.manifest-list.json"
+    ).read_bytes()
     index = loads_bounded(raw, "manifest list")
     versions = [m["platform"]["os.version"] for m in index["manifests"]]
     assert versions == ["10.0.14393.4889", "10.0.17763.2458", "10.0.19042.1469", "10.0.20348.473"]

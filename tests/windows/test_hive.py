@@ -78,7 +78,10 @@ def test_ntuser_uninstall_entries(shared_fixtures: Path, tmp_path: Path) -> None
     entries = snapshot.collections[sw.UNINSTALL].entries
     assert len(entries) == 4
     programs = {
-        state.values["displayname"]: (state.values.get("displayversion"), state.values.get("publisher"))
+        state.values["displayname"]: (
+            state.values.get("displayversion"),
+            state.values.get("publisher"),
+        )
         for _, state in entries.values()
     }
     assert programs["GitHub Desktop"] == ("3.0.0", "GitHub, Inc.")
@@ -90,7 +93,10 @@ def test_ntuser_uninstall_entries(shared_fixtures: Path, tmp_path: Path) -> None
 def test_partial_software_hive(shared_fixtures: Path, tmp_path: Path) -> None:
     hive = Hive(fixture_hive(shared_fixtures, "ntuser_software_partial.xz", tmp_path), "partial")
     snapshot = sw.read_software(hive)
-    names = {k: s.values.get("displayname") for k, (_, s) in snapshot.collections[sw.UNINSTALL].entries.items()}
+    names = {
+        k: s.values.get("displayname")
+        for k, (_, s) in snapshot.collections[sw.UNINSTALL].entries.items()
+    }
     assert len(names) == 5
     assert names["gitkraken"] == "GitKraken"
     assert names["distorm3-py3.7"] == "Python 3.7 distorm3-3.3.4"

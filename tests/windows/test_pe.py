@@ -31,7 +31,9 @@ def _resource_offset(data: bytes) -> int:
     import pefile
 
     pe = pefile.PE(data=data, fast_load=True)
-    entry = pe.OPTIONAL_HEADER.DATA_DIRECTORY[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]]
+    entry = pe.OPTIONAL_HEADER.DATA_DIRECTORY[
+        pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]
+    ]
     offset = int(pe.get_offset_from_rva(entry.VirtualAddress))
     pe.close()
     return offset

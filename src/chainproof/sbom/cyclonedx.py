@@ -46,7 +46,10 @@ def provenance_properties(component: Component) -> list[tuple[str, str]]:
 
 
 def _cdx_component(component: Component) -> object:
-    from cyclonedx.factory.license import LicenseFactory
+    try:
+        from cyclonedx.contrib.license.factories import LicenseFactory
+    except ImportError:  # cyclonedx-python-lib before the contrib package
+        from cyclonedx.factory.license import LicenseFactory
     from cyclonedx.model import Property
     from cyclonedx.model.component import Component as CdxComponent
     from cyclonedx.model.component import ComponentType as CdxType
