@@ -74,7 +74,13 @@ def _cdx_component(component: Component) -> object:
         supplier=OrganizationalEntity(name=component.supplier) if component.supplier else None,
         licenses=[factory.make_from_string(x) for x in component.licenses],
         properties=[Property(name=k, value=v) for k, v in provenance_properties(component)],
-        evidence=ComponentEvidence(occurrences=[Occurrence(location=e) for e in component.evidence])
+        # Explicit occurrence refs: the library orders occurrences by them (keeps ours).
+        evidence=ComponentEvidence(
+            occurrences=[
+                Occurrence(location=e, bom_ref=f"{component.bom_ref}/evidence/{i:03d}")
+                for i, e in enumerate(component.evidence)
+            ]
+        )
         if component.evidence
         else None,
     )
