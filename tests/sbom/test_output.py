@@ -66,7 +66,7 @@ def _sbom() -> Sbom:
 
 
 def test_cyclonedx_is_valid_and_deterministic() -> None:
-    text = to_cyclonedx(_sbom(), "2024-01-09T00:00:00Z")
+    text = to_cyclonedx(_sbom(), "2024-01-09T00:00:00Z", validate=True)
     assert text == to_cyclonedx(_sbom(), "2024-01-09T00:00:00Z")
     document = json.loads(text)
     assert document["specVersion"] == "1.6"
@@ -82,7 +82,7 @@ def test_cyclonedx_is_valid_and_deterministic() -> None:
 
 
 def test_spdx_is_valid_and_deterministic() -> None:
-    text = to_spdx(_sbom(), "2024-01-09T00:00:00Z")
+    text = to_spdx(_sbom(), "2024-01-09T00:00:00Z", validate=True)
     assert text == to_spdx(_sbom(), "2024-01-09T00:00:00Z")
     document = json.loads(text)
     assert document["spdxVersion"] == "SPDX-2.3"
@@ -103,7 +103,7 @@ def test_spdx_roundtrip_through_spdx_tools(tmp_path: Path) -> None:
     from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
     path = tmp_path / "sbom.spdx.json"
-    path.write_text(to_spdx(_sbom()), encoding="utf-8")
+    path.write_text(to_spdx(_sbom(), validate=True), encoding="utf-8")
     document = parse_file(str(path))
     assert validate_full_spdx_document(document) == []
     assert {p.name for p in document.packages} >= {"Newtonsoft.Json", "Windows Server 2022"}

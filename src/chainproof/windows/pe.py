@@ -35,8 +35,10 @@ def version_info(data: bytes, what: str) -> dict[str, str]:
     if not data.startswith(b"MZ"):
         raise MalformedError(f"{what}: not a PE file (no MZ header)")
     try:
+        # No pe.close(): with data= there is no mmap to release, and close() runs a full
+        # gc.collect() (~20 ms per file).
         pe = pefile.PE(data=data, fast_load=True)
-        try:
+        if True:
             pe.parse_data_directories(
                 directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]]
             )
@@ -60,8 +62,6 @@ def version_info(data: bytes, what: str) -> dict[str, str]:
                     )
                 )
             return fields
-        finally:
-            pe.close()
     except (
         pefile.PEFormatError,
         struct.error,
