@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 def default_catalogers(*, windows: bool) -> list[Cataloger]:
     """One cataloger per ecosystem; Windows-only ones only for Windows images."""
     from chainproof.sbom.catalogers import dotnet, linux, nuget, powershell
+    from chainproof.sbom.catalogers.golang import GoBinaryCataloger
     from chainproof.sbom.catalogers.pe import PeVersionCataloger
     from chainproof.sbom.catalogers.windows_registry import WindowsRegistryCataloger
 
@@ -33,6 +34,7 @@ def default_catalogers(*, windows: bool) -> list[Cataloger]:
         linux.PythonCataloger(),
         linux.NpmCataloger(),
         linux.JavaArchiveCataloger(),
+        GoBinaryCataloger(),
     ]
     if windows:
         return [WindowsRegistryCataloger(), PeVersionCataloger(), *common]
