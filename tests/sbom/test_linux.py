@@ -218,3 +218,54 @@ def test_java_archives_and_zip_bomb() -> None:
     assert by["app"].version == "1.2"
     assert len(components) == 2
     assert len(warnings) == 1 and "not-a-zip.jar" in warnings[0]
+
+
+def _status(*packages: tuple[str, str]) -> bytes:
+    return "".join(
+        f"Package: {n}\nStatus: install ok installed\nArchitecture: amd64\nVersion: {v}\n\n"
+        for n, v in packages
+    ).encode()
+
+
+def test_linux_image_layers_and_removals(tmp_path: Path) -> None:
+    from chainproof.oci.layout_writer import LayerFile
+    from chainproof.sbom.catalog import generate
+    from tests.sbom.helpers import write_image
+
+    package = json.dumps({"name": "left-pad", "version": "1.3.0", "license": "WTFPL"}).encode()
+    reference = write_image(
+        tmp_path / "img",
+        [
+            [
+                LayerFile("usr/lib/os-release", b"ID=debian\nVERSION_ID=12\n"),
+                LayerFile("etc/os-release", kind="symlink", target="../usr/lib/os-release"),
+                LayerFile("var/lib/dpkg/status", _status(("libc6", "2.36-9"), ("bash", "5.2-2"))),
+            ],
+            [
+                LayerFile(
+                    "var/lib/dpkg/status",
+                    _status(("libc6", "2.36-9"), ("bash", "5.2-2"), ("curl", "7.88-1")),
+                ),
+                LayerFile("app/node_modules/left-pad/package.json", package),
+            ],
+            [
+                LayerFile(
+                    "var/lib/dpkg/status", _status(("libc6", "2.36-9+deb12u4"), ("bash", "5.2-2"))
+                ),
+                LayerFile("app/node_modules/.wh.left-pad"),
+            ],
+        ],
+        os="linux",
+    )
+    (sbom,) = generate(reference)
+    system = sbom.operating_system
+    assert system is not None and (system.name, system.version) == ("debian", "12")
+    debs = {(c.name, c.version): (c.layer, c.removed_by) for c in sbom.by_ecosystem("deb")}
+    assert debs == {
+        ("bash", "5.2-2"): (0, None),  # unchanged across snapshots: still its first layer
+        ("libc6", "2.36-9"): (0, 2),  # upgraded by layer 2
+        ("libc6", "2.36-9+deb12u4"): (2, None),
+        ("curl", "7.88-1"): (1, 2),  # purged by layer 2
+    }
+    (left_pad,) = sbom.by_ecosystem("npm")
+    assert (left_pad.layer, left_pad.removed_by, left_pad.licenses) == (1, 2, ("WTFPL",))

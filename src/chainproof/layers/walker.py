@@ -215,6 +215,9 @@ class LayerWalker:
                 fileobj=self._reader,
                 mode="r|",
                 errorlevel=2,
+                # Stream mode reads (and skips unread content) in bufsize blocks: the 10 KiB
+                # default means ~100k Python-level reads per GB; 1 MiB matches our chunks.
+                bufsize=1 << 20,
             ) as tar:
                 self._tar = tar
                 for member in tar:

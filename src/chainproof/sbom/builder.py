@@ -16,7 +16,7 @@ from typing import IO, TYPE_CHECKING
 
 from chainproof.layers.walker import EntryKind, View
 from chainproof.sbom.interface import CatalogContext, Content, FoundFile, evidence_for
-from chainproof.sbom.model import Component, ImageSubject, Sbom
+from chainproof.sbom.model import Component, ComponentType, ImageSubject, Sbom
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -130,12 +130,18 @@ class SbomBuilder:
     # -- after the pass ------------------------------------------------------------------
 
     def _removed_by(self, component: Component) -> int | None:
-        if component.removed_by is not None or component.layer is None or not component.evidence:
+        if (
+            component.removed_by is not None
+            or component.layer is None
+            or not component.evidence
+            or component.type == ComponentType.OPERATING_SYSTEM
+        ):
             return component.removed_by
         located = self._evidence.get(component.evidence[0])
         if located is None:
             return None
-        (view, path), layer = located
+        (view, path), _ = located
+        layer = component.layer
         candidates = [w for w in self._written.get((view, path), []) if w > layer]
         for removal_layer, (rview, rpath), kind in self._removals:
             if removal_layer <= layer or rview != view:
@@ -152,6 +158,9 @@ class SbomBuilder:
         try:
             for cataloger in self.catalogers:
                 for found in cataloger.finish(context):
+                    if cataloger.tracks_removal:
+                        components.append(found)
+                        continue
                     removed = self._removed_by(found)
                     if removed != found.removed_by:
                         found = dataclasses.replace(found, removed_by=removed)  # noqa: PLW2901

@@ -79,6 +79,9 @@ class Cataloger(abc.ABC):
     needs_path: ClassVar[bool] = False
     #: False for catalogers that only need paths (installed runtimes): nothing is read.
     reads_content: ClassVar[bool] = True
+    #: True when the cataloger decides ``removed_by`` itself (package databases rewritten by
+    #: every layer); the builder then leaves its components alone.
+    tracks_removal: ClassVar[bool] = False
 
     @abc.abstractmethod
     def wants(self, entry: LayerEntry) -> bool:

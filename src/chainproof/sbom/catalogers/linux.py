@@ -47,6 +47,37 @@ def _with_distro(
         )
 
 
+def track_snapshots(components: list[Component]) -> list[Component]:
+    """Package databases are rewritten whole by every layer that installs something.
+
+    Compare each layer's snapshot of one database with the previous one: a package that is
+    unchanged keeps the layer that first installed it, one that disappears (or changes
+    version) is removed by the layer whose snapshot no longer has it.
+    """
+    import dataclasses
+
+    by_file: dict[str, dict[int, list[Component]]] = {}
+    for c in components:
+        by_file.setdefault(c.evidence[0] if c.evidence else "", {}).setdefault(
+            c.layer or 0, []
+        ).append(c)
+    out: list[Component] = []
+    for snapshots in by_file.values():
+        live: dict[tuple[str, str, str], Component] = {}
+        for layer in sorted(snapshots):
+            current = {
+                (c.name, c.version, c.property("chainproof:arch") or ""): c
+                for c in snapshots[layer]
+            }
+            for key in list(live):
+                if key not in current:
+                    out.append(dataclasses.replace(live.pop(key), removed_by=layer))
+            for key, component in current.items():
+                live.setdefault(key, component)
+        out.extend(live.values())
+    return out
+
+
 class OsReleaseCataloger(FileCataloger):
     name = "os-release"
     max_bytes = 64 * 1024
@@ -112,6 +143,7 @@ def _paragraphs(text: str) -> Iterator[dict[str, str]]:
 
 class DpkgCataloger(FileCataloger):
     name = "dpkg"
+    tracks_removal = True
     max_bytes = 64 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
@@ -141,11 +173,12 @@ class DpkgCataloger(FileCataloger):
             )
 
     def finish(self, context: CatalogContext) -> Iterator[Component]:
-        return _with_distro(context, list(super().finish(context)), "deb")
+        return _with_distro(context, track_snapshots(list(super().finish(context))), "deb")
 
 
 class ApkCataloger(FileCataloger):
     name = "apk"
+    tracks_removal = True
     max_bytes = 64 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
@@ -176,7 +209,7 @@ class ApkCataloger(FileCataloger):
                 record.setdefault(line[0], line[2:])
 
     def finish(self, context: CatalogContext) -> Iterator[Component]:
-        return _with_distro(context, list(super().finish(context)), "apk")
+        return _with_distro(context, track_snapshots(list(super().finish(context))), "apk")
 
 
 # RPM header tags and types (rpm's lib/rpmtag.h).
@@ -220,6 +253,7 @@ class RpmSqliteCataloger(Cataloger):
     """RPM databases in the sqlite format (Fedora ≥ 33, RHEL/UBI ≥ 9, SUSE, Azure Linux)."""
 
     name = "rpm"
+    tracks_removal = True
     max_bytes: ClassVar[int] = 512 * 1024 * 1024
     needs_path = True
 
@@ -278,7 +312,7 @@ class RpmSqliteCataloger(Cataloger):
 
     def finish(self, context: CatalogContext) -> Iterator[Component]:
         context.warnings.extend(self.warnings)
-        return _with_distro(context, self._components, "rpm")
+        return _with_distro(context, track_snapshots(self._components), "rpm")
 
 
 _DIST_INFO = re.compile(r"[^/]+\.(?:dist-info/METADATA|egg-info/PKG-INFO|egg-info)$")
