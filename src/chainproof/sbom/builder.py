@@ -195,8 +195,11 @@ def assemble(
     warnings = list(builder.warnings)
     for report in reports:
         if report.skipped:
+            urls = report.descriptor.urls
+            where = f" (foreign layer, {urls[0]})" if urls else ""
             warnings.append(
-                f"layer {report.index} not read ({report.skipped}): its components are missing"
+                f"layer {report.index}{where} not read ({report.skipped}): "
+                "its components are missing"
             )
         elif report.error:
             warnings.append(f"layer {report.index}: {report.error}; its catalog may be partial")
