@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import IO, TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from chainproof.sbom.builder import SbomBuilder
 from chainproof.sbom.catalogers.dotnet import DepsJsonCataloger
 from chainproof.sbom.check import COMPONENTS_KEY, SbomCheck
 from chainproof.sbom.cyclonedx import to_cyclonedx, validate_cyclonedx
-from chainproof.sbom.interface import CatalogContext
+from chainproof.sbom.interface import CatalogContext, Content, FoundFile
 from chainproof.sbom.model import Component, ComponentType, ImageSubject, Sbom
 from chainproof.sbom.spdx import to_spdx
 from tests.sbom.helpers import config
@@ -163,3 +164,18 @@ def test_huge_entry_is_never_read() -> None:
     builder.consume(0, entry, refuse)
     assert builder.finish(CatalogContext(config(), True, 1)) == []
     assert any("exceeds the" in w and "huge.deps.json" in w for w in builder.warnings)
+
+
+def test_unexpected_parser_failure_is_a_warning() -> None:
+    class Exploding(DepsJsonCataloger):
+        def add(self, found: FoundFile, content: Content) -> None:
+            raise ZeroDivisionError("crafted input")
+
+    builder = SbomBuilder([Exploding()], windows=True)
+    entry = LayerEntry(
+        "app/x.deps.json", View.FILES, EntryKind.FILE, 2, 0o644, "", "Files/app/x.deps.json"
+    )
+    assert builder.wants(entry)
+    builder.consume(0, entry, lambda: io.BytesIO(b"{}"))
+    assert builder.finish(CatalogContext(config(), True, 1)) == []
+    assert any("ZeroDivisionError: crafted input" in w for w in builder.warnings)

@@ -93,7 +93,7 @@ class SbomBuilder:
         readers = []
         for cataloger in wanting:
             if not cataloger.reads_content:
-                cataloger.add(found, Content())
+                self._add(cataloger, found, Content())
             elif found.size > cataloger.max_bytes:
                 self.warnings.append(
                     f"{found.evidence} (layer {found.layer}): {found.size} bytes exceeds the "
@@ -110,15 +110,29 @@ class SbomBuilder:
             try:
                 data = path.read_bytes() if not all(c.needs_path for c in readers) else b""
                 for cataloger in readers:
-                    cataloger.add(
-                        found, Content(data, path) if cataloger.needs_path else Content(data)
+                    self._add(
+                        cataloger,
+                        found,
+                        Content(data, path) if cataloger.needs_path else Content(data),
                     )
             finally:
                 path.unlink(missing_ok=True)
             return
         data = handle.read(found.size + 1)
         for cataloger in readers:
-            cataloger.add(found, Content(data))
+            self._add(cataloger, found, Content(data))
+
+    def _add(self, cataloger: Cataloger, found: FoundFile, content: Content) -> None:
+        try:
+            cataloger.add(found, content)
+        except Exception as exc:
+            # Catalogers turn the failures they expect into warnings; anything else a
+            # parser (regipy, pefile, zipfile, sqlite) throws at crafted input must not take
+            # the whole SBOM down: it becomes a warning naming the file.
+            self.warnings.append(
+                f"layer {found.layer}: {found.evidence}: {cataloger.name} cataloger failed "
+                f"({type(exc).__name__}: {str(exc)[:200]})"
+            )
 
     def _spool(self, handle: IO[bytes]) -> Path:
         if self._scratch is None:
