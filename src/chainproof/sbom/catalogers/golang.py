@@ -70,7 +70,7 @@ def build_info(data: bytes, what: str) -> tuple[str, str] | None:
 
 class GoBinaryCataloger(FileCataloger):
     name = "go-binary"
-    max_bytes = 192 * 1024 * 1024
+    max_bytes = 128 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
         if entry.kind != EntryKind.FILE or entry.size < MIN_BINARY_BYTES:

@@ -436,7 +436,8 @@ class JavaArchiveCataloger(FileCataloger):
     including jars nested in fat jars, with bounded reads (no zip bomb expands in memory)."""
 
     name = "java-archive"
-    max_bytes = 256 * 1024 * 1024
+    # Held in memory while read (zipfile needs to seek): bounds peak RSS.
+    max_bytes = 128 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
         return entry.kind in _FILE_KINDS and entry.path.casefold().endswith(_ARCHIVES)
