@@ -138,7 +138,7 @@ def set_key_semantics(hive: Path, key_name: str, semantics: int) -> None:
 def software_delta(
     shared: Path, target_dir: Path, *, ubr: int = 2340, tombstone: str = "gitkraken"
 ) -> Path:
-    """A Software_Delta: UBR raised, one program added, one program tombstoned."""
+    """A Software_Delta: UBR raised, a program added, one updated, one tombstoned."""
     hive = fixture_hive(shared, "yarp_System_Delta", target_dir)
     target = target_dir / "Software_Delta"
     hive.rename(target)
@@ -168,6 +168,11 @@ def software_delta(
             r"cd \Microsoft\Windows\CurrentVersion\Uninstall",
             "add 7-Zip",
             f"add {tombstone}",
+            # An update of a base-layer program: only the changed value is in the delta.
+            "add OneDriveSetup.exe",
+            "cd OneDriveSetup.exe",
+            _setval({"DisplayVersion": "string:24.010.0114.0003"}),
+            r"cd \Microsoft\Windows\CurrentVersion\Uninstall",
             "cd 7-Zip",
             _setval(
                 {

@@ -126,7 +126,9 @@ def test_windows_image_sbom(shared_fixtures: Path, tmp_path: Path) -> None:
         programs["Microsoft Visual C++ 2015 x86 Runtime"].property("chainproof:windows:wow6432node")
         == "true"
     )
-    assert programs["Microsoft OneDrive"].version == "20.028.0206.0009"
+    onedrive = programs["Microsoft OneDrive"]
+    assert (onedrive.version, onedrive.layer) == ("24.010.0114.0003", 0)
+    assert onedrive.property("chainproof:windows:registry-changed-by-layers") == "1"
     framework = _one(sbom, "dotnet-framework", ".NET Framework")
     assert framework.version == "4.8.04161"  # type: ignore[attr-defined]
     assert framework.property("chainproof:windows:ndp-release-version") == "4.8"  # type: ignore[attr-defined]
@@ -153,6 +155,8 @@ def test_windows_image_sbom(shared_fixtures: Path, tmp_path: Path) -> None:
     assert launcher.supplier == "Simple Launcher User"  # type: ignore[attr-defined]
     ntdll = _one(sbom, "pe", "ntdll.dll")
     assert ntdll.type == ComponentType.FILE  # type: ignore[attr-defined]
+    # Our stand-in ntdll.dll is not a Windows build: the cross-check says so.
+    assert any("differs from the config's os.version build 20348" in w for w in ntdll.warnings)  # type: ignore[attr-defined]
     assert not any(c.name == "notepad.exe" for c in sbom.components)
 
     assert any("truncated.deps.json" in w for w in sbom.warnings)

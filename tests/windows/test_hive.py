@@ -120,6 +120,10 @@ def test_hivexsh_software_hive_and_delta_merge(shared_fixtures: Path, tmp_path: 
     assert programs["gitkraken"] == (0, 1)  # tombstoned by the delta
     assert programs["7-Zip"] == (1, None)  # added by the delta
     assert programs["OneDriveSetup.exe"] == (0, None)
+    onedrive = next(e for e in merged.collections[sw.UNINSTALL] if e.name == "OneDriveSetup.exe")
+    assert onedrive.values["displayversion"] == "24.010.0114.0003"  # merged from the delta
+    assert onedrive.values["publisher"] == "Microsoft Corporation"  # kept from the base
+    assert onedrive.changed_by == [1]
     assert sw.ndp_version(int(merged.value(sw.NDP_V4_FULL, "Release"))) == "4.8"
 
 

@@ -3,8 +3,10 @@ and of the OS files whose version tracks the patch level (``ntdll.dll``, ``kerne
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
+from chainproof.errors import Error
 from chainproof.layers.walker import EntryKind, View
 from chainproof.sbom.interface import FileCataloger
 from chainproof.sbom.model import Component, ComponentType
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from chainproof.layers.walker import LayerEntry
-    from chainproof.sbom.interface import FoundFile
+    from chainproof.sbom.interface import CatalogContext, FoundFile
 
 #: OS binaries whose file version is build.UBR-specific: evidence of the patch level.
 PATCH_LEVEL_FILES = frozenset({"windows/system32/ntdll.dll", "windows/system32/kernelbase.dll"})
@@ -56,3 +58,36 @@ class PeVersionCataloger(FileCataloger):
             evidence=(found.evidence,),
             properties=tuple(props),
         )
+
+    def finish(self, context: CatalogContext) -> Iterator[Component]:
+        """Cross-check the patch-level OS files against the config's build number.
+
+        Not every cumulative update rewrites ``ntdll.dll``, so its UBR may lag; a different
+        *build* means the files are not from the OS the config claims.
+        """
+        from chainproof.windows.build import WindowsVersion
+
+        try:
+            claimed = WindowsVersion.parse(context.config.os_version).build
+        except Error:
+            claimed = None
+        for component in super().finish(context):
+            if claimed is None or component.property("chainproof:pe:patch-level-file") != "true":
+                yield component
+                continue
+            try:
+                build = WindowsVersion.parse(component.version).build
+            except Error:
+                yield component
+                continue
+            if build == claimed:
+                yield component
+                continue
+            yield dataclasses.replace(
+                component,
+                warnings=(
+                    *component.warnings,
+                    f"file version build {build} differs from the config's os.version "
+                    f"build {claimed}",
+                ),
+            )

@@ -239,7 +239,7 @@ class WindowsRegistryCataloger(Cataloger):
                 layer=entry.layer,
                 removed_by=entry.removed_by,
                 evidence=self._entry_evidence(sw.CBS_PACKAGES, entry, hives),
-                properties=((f"{_PREFIX}cbs-package", entry.name),),
+                properties=((f"{_PREFIX}cbs-package", entry.name), *_changed_by(entry)),
             )
 
     def _programs(self, merged: sw.MergedSoftware, hives: tuple[str, ...]) -> Iterator[Component]:
@@ -271,6 +271,13 @@ class WindowsRegistryCataloger(Cataloger):
         )
 
 
+def _changed_by(entry: sw.MergedEntry) -> list[tuple[str, str]]:
+    """Layers whose delta changed this key after it was introduced (facts were merged)."""
+    if not entry.changed_by:
+        return []
+    return [(f"{_PREFIX}registry-changed-by-layers", ",".join(str(x) for x in entry.changed_by))]
+
+
 def uninstall_component(
     entry: sw.MergedEntry, key_path: str, wow: bool, hives: tuple[str, ...], cataloger: str
 ) -> Iterator[Component]:
@@ -278,7 +285,7 @@ def uninstall_component(
     display = _text(entry.values.get("displayname"))
     if not display:
         return
-    props = [(f"{_PREFIX}uninstall-key", entry.name)]
+    props = [(f"{_PREFIX}uninstall-key", entry.name), *_changed_by(entry)]
     if wow:
         props.append((f"{_PREFIX}wow6432node", "true"))
     if _int(entry.values.get("systemcomponent")) == 1:
