@@ -10,6 +10,7 @@ output is deterministic.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import io
 from typing import TYPE_CHECKING, Any
@@ -27,14 +28,23 @@ def _spdx_id(text: str) -> str:
     return "SPDXRef-" + hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+@functools.cache
+def _licensing() -> Any:
+    # Building the SPDX licence index takes ~50 ms: once per process, not per package.
+    from license_expression import get_spdx_licensing
+
+    return get_spdx_licensing()
+
+
+@functools.lru_cache(maxsize=4096)
 def _license(expressions: tuple[str, ...]) -> tuple[Any, str]:
     """(declared licence expression or NOASSERTION, comment with what did not parse)."""
-    from license_expression import ExpressionError, get_spdx_licensing
+    from license_expression import ExpressionError
     from spdx_tools.spdx.model import SpdxNoAssertion
 
     if not expressions:
         return SpdxNoAssertion(), ""
-    licensing = get_spdx_licensing()
+    licensing = _licensing()
     text = " AND ".join(f"({e})" if len(expressions) > 1 else e for e in expressions)
     try:
         info = licensing.validate(text)
