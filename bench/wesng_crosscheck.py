@@ -52,7 +52,7 @@ def chainproof_side(
             "windows",
             f"10.0.{build}.{ubr}",
             type="operating-system",
-            properties=(("chainproof:windows:installation", "Server Core"),),
+            properties=(("chainproof:windows:installation-type", "Server Core"),),
         )
         found = {f.vuln_id for f in Matcher(db).match([component]).findings}
     return found, conversion.no_kb, {cve for cve, _ in conversion.kb_without_build}

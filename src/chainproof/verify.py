@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chainproof.checks.context import CheckContext
-from chainproof.checks.integrity import PROGRESS_KEY
+from chainproof.checks.integrity import CONSUMERS_KEY, PROGRESS_KEY
 from chainproof.checks.interface import Check, CheckResult, Severity, Status
 from chainproof.checks.registry import default_checks
 from chainproof.errors import Error, IntegrityError
@@ -65,6 +65,10 @@ def verify_image(
             context = CheckContext(image, source, dict(options or {}))
             if progress is not None:
                 context.shared[PROGRESS_KEY] = progress
+            # Every check that needs file contents rides on the integrity check's single pass.
+            context.shared[CONSUMERS_KEY] = [
+                consumer for check in pipeline for consumer in check.layer_consumers(context)
+            ]
             image_results: list[CheckResult] = []
             for check in pipeline:
                 image_results.extend(_run(check, context))

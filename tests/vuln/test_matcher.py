@@ -13,7 +13,7 @@ JAN_2022_CORE_CVES = 36
 
 
 def _os(version: str, installation: str = "", name: str = "windows") -> SbomComponent:
-    props = (("chainproof:windows:installation", installation),) if installation else ()
+    props = (("chainproof:windows:installation-type", installation),) if installation else ()
     return SbomComponent(name, version, type="operating-system", properties=props)
 
 

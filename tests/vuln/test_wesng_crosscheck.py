@@ -90,7 +90,7 @@ def _core(version: str) -> SbomComponent:
         "windows",
         version,
         type="operating-system",
-        properties=(("chainproof:windows:installation", "Server Core"),),
+        properties=(("chainproof:windows:installation-type", "Server Core"),),
     )
 
 

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from chainproof.checks.context import CheckContext
+    from chainproof.layers.scan import EntryConsumer
 
 
 class Status(enum.StrEnum):
@@ -66,6 +67,12 @@ class Check(abc.ABC):
 
     #: Family prefix of every id this check yields ("integrity", "signature", ...).
     family: str
+
+    def layer_consumers(self, context: CheckContext) -> Sequence[EntryConsumer]:
+        """Consumers this check wants fed during the one shared layer pass (SBOM catalogers,
+        file linters). Called for every check before any check runs."""
+        del context
+        return ()
 
     @abc.abstractmethod
     def run(self, context: CheckContext) -> Iterable[CheckResult]:

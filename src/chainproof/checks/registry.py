@@ -9,6 +9,10 @@ from chainproof.checks.interface import Check
 def default_checks() -> list[Check]:
     """Integrity first: it streams the layers once and later checks reuse what it saw."""
     from chainproof.lint.check import LintCheck
+    from chainproof.sbom.check import SbomCheck
     from chainproof.trust.check import checks as trust_checks
+    from chainproof.vuln.check import VulnCheck
 
-    return [IntegrityCheck(), *trust_checks(), LintCheck()]
+    # Order matters: the SBOM needs the layer pass, the vulnerability match needs the SBOM and
+    # the VEX statements that the attestation check verified.
+    return [IntegrityCheck(), *trust_checks(), SbomCheck(), VulnCheck(), LintCheck()]

@@ -11,7 +11,10 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from chainproof.sbom.model import Sbom
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,7 @@ def _sections(work: Path) -> tuple[list[Section], dict[str, Any]]:
     from chainproof.demo.run import run_demo
     from chainproof.lint import render as lint_render
     from chainproof.report import verdict as render
+    from chainproof.sbom.table import render_table
     from chainproof.vuln.sample import render_demo
 
     result = run_demo()
@@ -59,6 +63,13 @@ def _sections(work: Path) -> tuple[list[Section], dict[str, Any]]:
             "corrupted",
             result.corrupted.to_json(),
             result.as_expected,
+        ),
+        Section(
+            "what is inside the intact image (chainproof sbom: OS build, KB, components)",
+            render_table(result.sbom).rstrip("\n") if result.sbom is not None else "(none)",
+            "sbom",
+            _sbom_json(result.sbom),
+            result.sbom is not None and result.sbom.operating_system is not None,
         ),
         Section(
             "lint: the sample's Dockerfile (with a few Windows mistakes)",
@@ -108,3 +119,19 @@ def run(args: argparse.Namespace) -> int:
             print()
         print(f"demo: {'every step behaved as expected' if ok else 'NOT as expected'}")
     return 0 if ok else 1
+
+
+def _sbom_json(sbom: Sbom | None) -> dict[str, object] | None:
+    if sbom is None:
+        return None
+    from chainproof.sbom.table import os_summary
+
+    system = sbom.operating_system
+    return {
+        "os": os_summary(system) if system is not None else None,
+        "components": [
+            {"ecosystem": c.ecosystem, "name": c.name, "version": c.version, "layer": c.layer}
+            for c in sbom.components
+        ],
+        "warnings": list(sbom.warnings),
+    }

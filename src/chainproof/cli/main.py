@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "chainproof.cli.scan_cmd",
     "chainproof.cli.db_cmd",
     "chainproof.cli.audit_cmd",
+    "chainproof.cli.sbom_cmd",
 )
 
 

@@ -33,6 +33,22 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="lint config (TOML) for the lint.* checks; default: fail only on high/critical",
     )
+    vulns = parser.add_argument_group("vulnerabilities")
+    vulns.add_argument(
+        "--vuln-db",
+        metavar="PATH",
+        help="advisory database (default: the user data dir; skipped if never built)",
+    )
+    vulns.add_argument(
+        "--vuln-fail-on",
+        choices=("critical", "high", "medium", "low", "info"),
+        default="high",
+        help="vulnerability severity that fails the verdict (default: %(default)s)",
+    )
+    vulns.add_argument("--vex", metavar="FILE", action="append", default=[], help="VEX document")
+    vulns.add_argument(
+        "--ignore-unfixed", action="store_true", help="drop vulnerabilities with no known fix"
+    )
     parser.add_argument(
         "--audit-log",
         metavar="PATH|URL",
@@ -49,6 +65,14 @@ def run(args: argparse.Namespace) -> int:
 
     options: dict[str, Any] = trust_options(args, args.image)
     trust_inputs(options)  # bad keys, roots or policies are bad input (exit 2), before any I/O
+    options.update(
+        {
+            "vuln.db": args.vuln_db or "",
+            "vuln.fail_on": args.vuln_fail_on,
+            "vuln.vex": list(args.vex),
+            "vuln.ignore_unfixed": args.ignore_unfixed,
+        }
+    )
     if args.lint_config:
         from chainproof.lint.config import load
 

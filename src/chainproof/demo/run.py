@@ -9,6 +9,7 @@ from pathlib import Path
 
 from chainproof.demo.sample import SAMPLE_TAG, build_sample
 from chainproof.oci.digest import Digest
+from chainproof.sbom.model import Sbom
 from chainproof.verdict import Verdict
 from chainproof.verify import verify_image
 
@@ -18,6 +19,7 @@ class DemoResult:
     intact: Verdict
     corrupted: Verdict
     corrupted_blob: Digest
+    sbom: Sbom | None = None  # what is inside the intact sample (OS build, KB, components)
 
     @property
     def as_expected(self) -> bool:
@@ -34,6 +36,9 @@ def run_demo(workdir: Path | None = None) -> DemoResult:
         intact_dir = base / "sample"
         descriptor = build_sample(intact_dir)
         intact = verify_image(f"oci:{intact_dir}:{SAMPLE_TAG}")
+        from chainproof.sbom.catalog import generate
+
+        (sbom,) = generate(f"oci:{intact_dir}:{SAMPLE_TAG}")
 
         corrupted_dir = base / "sample-corrupted"
         shutil.copytree(intact_dir, corrupted_dir)
@@ -49,4 +54,4 @@ def run_demo(workdir: Path | None = None) -> DemoResult:
         data[len(data) // 2] ^= 0xFF  # one flipped bit pattern in the middle of the blob
         path.write_bytes(bytes(data))
         corrupted = verify_image(f"oci:{corrupted_dir}:{SAMPLE_TAG}")
-        return DemoResult(intact, corrupted, victim)
+        return DemoResult(intact, corrupted, victim, sbom)

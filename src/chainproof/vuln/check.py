@@ -11,12 +11,14 @@ DSSE envelope) — the trust checks put them there once their signatures verifie
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chainproof.checks.interface import Check, CheckResult, Severity, Status
 from chainproof.vuln.db import default_path
 from chainproof.vuln.matcher import SEVERITY_ORDER
+from chainproof.vuln.sbom_input import PROP_INSTALLED, SbomComponent
 from chainproof.vuln.scan import scan_components
 from chainproof.vuln.vex import parse_vex, read_vex
 
@@ -32,8 +34,8 @@ class VulnCheck(Check):
     family = "vuln"
 
     def run(self, context: CheckContext) -> Iterable[CheckResult]:
-        components = context.shared.get(SHARED_KEY)
-        if components is None:
+        shared = context.shared.get(SHARED_KEY)
+        if shared is None:
             yield CheckResult(
                 "vuln.scan",
                 Status.SKIP,
@@ -41,11 +43,31 @@ class VulnCheck(Check):
                 "no SBOM components to match (the SBOM check did not run)",
             )
             return
-        db_path = Path(context.options.get("vuln.db") or default_path())
+        components = as_sbom_components(shared)
+        explicit_db = context.options.get("vuln.db")
+        db_path = Path(explicit_db or default_path())
+        if not explicit_db and not db_path.exists():
+            # No database was asked for and none was ever built: say how to get one rather
+            # than fail every verification of a fresh install. An explicit --vuln-db that is
+            # missing is an error (the scan below raises).
+            yield CheckResult(
+                "vuln.scan",
+                Status.SKIP,
+                Severity.MEDIUM,
+                f"no advisory database at {db_path}: run 'chainproof db update' (or pass "
+                "--vuln-db) to match vulnerabilities",
+                {"db": str(db_path)},
+            )
+            return
         threshold = Severity(context.options.get("vuln.fail_on", "high"))
         statements = [s for p in context.options.get("vuln.vex") or [] for s in read_vex(Path(p))]
         for i, doc in enumerate(context.shared.get("vex.documents") or []):
             statements.extend(parse_vex(doc, f"VEX attestation {i + 1}"))
+        # In-toto statements whose signatures the attestation check verified.
+        for i, statement in enumerate(context.shared.get("attestations") or []):
+            if isinstance(statement, dict) and "openvex" in str(statement.get("predicateType")):
+                data = json.dumps(statement).encode()
+                statements.extend(parse_vex(data, f"verified VEX attestation {i + 1}"))
         result = scan_components(
             components,
             db_path,
@@ -79,3 +101,20 @@ class VulnCheck(Check):
                 f"no known vulnerabilities in {result.components} components",
                 evidence={"notes": result.notes, "db": str(db_path)},
             )
+
+
+def as_sbom_components(items: Iterable[Any]) -> list[SbomComponent]:
+    """What the matcher reads, from the SBOM check's components (or already converted ones).
+
+    A component a later layer removed is passed as not installed, so it is never reported.
+    """
+    out: list[SbomComponent] = []
+    for item in items:
+        if isinstance(item, SbomComponent):
+            out.append(item)
+            continue
+        properties = tuple(item.properties)
+        if not item.present:
+            properties = (*properties, (PROP_INSTALLED, "false"))
+        out.append(SbomComponent(item.name, item.version, item.purl, str(item.type), properties))
+    return out

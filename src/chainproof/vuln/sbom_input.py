@@ -7,7 +7,7 @@
 ==============================  ===============================================================
 ``chainproof:windows:build``    Windows build, ``20348``
 ``chainproof:windows:ubr``      update build revision, ``2227``
-``chainproof:windows:installation``  ``Server Core`` / ``Nano Server`` / ``Server``
+``chainproof:windows:installation-type``  ``Server Core`` / ``Nano Server`` / ``Server``
 ``chainproof:installed``        ``false`` for something declared but not on disk (a runtime
                                 pack named in deps.json that is not shipped): never matched
 ==============================  ===============================================================
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 PROP_BUILD = "chainproof:windows:build"
 PROP_UBR = "chainproof:windows:ubr"
-PROP_INSTALLATION = "chainproof:windows:installation"
+PROP_INSTALLATION = "chainproof:windows:installation-type"
 PROP_INSTALLED = "chainproof:installed"
 
 MAX_SBOM_BYTES = 256 * 1024 * 1024

