@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "chainproof.cli.lint_cmd",
     "chainproof.cli.keygen_cmd",
     "chainproof.cli.verify_bundle_cmd",
+    "chainproof.cli.sign_cmd",
+    "chainproof.cli.attest_cmd",
 )
 
 
