@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from chainproof import _jsonutil
 from chainproof.errors import InputError, MalformedError, NotFoundError, UsageError
@@ -66,7 +66,7 @@ class AttachmentDestination(abc.ABC):
     def close(self) -> None:  # noqa: B027 - a layout holds nothing open
         pass
 
-    def __enter__(self) -> AttachmentDestination:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

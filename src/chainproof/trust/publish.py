@@ -51,8 +51,11 @@ def predicate_type_uri(value: str) -> str:
 
 
 def repository_name(reference: references.ImageRef) -> str:
-    """The ``docker-reference`` cosign records: registry/repository, or the layout's path."""
+    """The ``docker-reference`` cosign records: registry/repository (go-containerregistry spells
+    Docker Hub ``index.docker.io``), or the layout's path."""
     if isinstance(reference, references.RegistryRef):
+        if reference.host == references.DOCKER_HUB:
+            return f"index.docker.io/{reference.repository}"
         return reference.name
     return f"{reference.transport}:{reference.path}"
 
