@@ -265,3 +265,19 @@ def test_predicate_type_names() -> None:
     assert predicate_type_uri("slsaprovenance") == "https://slsa.dev/provenance/v0.2"
     assert predicate_type_uri("slsa-provenance-v1") == "https://slsa.dev/provenance/v1"
     assert predicate_type_uri("https://example.com/p/v1") == "https://example.com/p/v1"
+
+
+def test_demo_signs_verifies_and_rejects(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "demo", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    signing = data["signing"]
+    assert signing["as_expected"] is True and data["as_expected"] is True
+    assert signing["tag"].endswith(".sig")
+    assert _check(signing["signed"], "signature.verified")["status"] == "pass"
+    assert signing["signed"]["verdict"] == "pass"
+    assert _check(signing["wrong_key"], "signature.verified")["status"] == "fail"
+    assert _check(signing["tampered"], "signature.verified")["status"] == "fail"
+    assert [s["passed"] for s in signing["steps"]] == [True, True, True, True]
+    # The keys that were there before are still there.
+    assert {"intact", "corrupted", "corrupted_blob", "lint"} <= set(data)
