@@ -281,3 +281,46 @@ def test_demo_signs_verifies_and_rejects(capsys: pytest.CaptureFixture[str]) -> 
     assert [s["passed"] for s in signing["steps"]] == [True, True, True, True]
     # The keys that were there before are still there.
     assert {"intact", "corrupted", "corrupted_blob", "lint"} <= set(data)
+
+
+def test_real_notation_signatures_written_as_layout_referrers_verify(
+    signing: Path, tmp_path: Path
+) -> None:
+    """notation-go's JWS and COSE signatures of alpine:v2, attached to a copy of its layout."""
+    from chainproof.trust.interface import TrustInputs
+    from chainproof.trust.notation import (
+        ARTIFACT_TYPE,
+        COSE_MEDIA_TYPE,
+        JWS_MEDIA_TYPE,
+        NotationSignatures,
+    )
+
+    base = signing / "notation-notation-go"
+    layout = tmp_path / "alpine"
+    shutil.copytree(base / "oci-layout", layout)
+    with LayoutSource.from_directory(layout, "v2") as source:
+        raw, digest = source.resolve()
+    assert digest is not None
+    subject = Descriptor(mt.OCI_MANIFEST, digest, len(raw.data))
+    destination = LayoutDestination(layout)
+    for name, media_type in (
+        ("jws_signature.sig", JWS_MEDIA_TYPE),
+        ("cose_signature.sig", COSE_MEDIA_TYPE),
+    ):
+        envelope = (base / name).read_bytes()
+        destination.write_referrer(
+            referrer_attachment(subject, ARTIFACT_TYPE, [(media_type, envelope, {})]), digest
+        )
+    store = tmp_path / "truststore" / "x509" / "ca" / "alpine"
+    store.mkdir(parents=True)
+    shutil.copy(base / "alpine-selfsigned-2000-2123.pem", store)
+    policy = tmp_path / "trustpolicy.json"
+    policy.write_text(
+        '{"version": "1.0", "trustPolicies": [{"name": "all", "registryScopes": ["*"],'
+        ' "signatureVerification": {"level": "strict"}, "trustStores": ["ca:alpine"],'
+        ' "trustedIdentities": ["*"]}]}'
+    )
+    trust = TrustInputs(trust_policy=policy, reference="registry.example/alpine:v2")
+    with LayoutSource.from_directory(layout, "v2") as source:
+        results = NotationSignatures().verify(source, digest, trust)
+    assert [r.verified for r in results] == [True, True]

@@ -168,3 +168,32 @@ def test_referrer_without_referrers_api_goes_into_the_fallback_index(
     assert index is not None
     # The fixture's own referrer (written before) is kept.
     assert test_images.referrer["digest"] in index.data.decode()
+
+
+def test_real_sigstore_bundle_written_as_referrer_verifies_from_the_registry(
+    plain_registry: _servers.RegistryProcess, shared_fixtures: Path
+) -> None:
+    """cosign v3's bundle (an attestation of BUNDLE_SUBJECT) through the fallback index."""
+    from chainproof.trust.interface import IdentityRule, TrustInputs
+    from chainproof.trust.sigstore_bundle import BUNDLE_ARTIFACT_TYPE, SigstoreBundles
+
+    base = shared_fixtures / "signing" / "cosign-oci-bundle-attestation"
+    subject = Descriptor(
+        mt.OCI_MANIFEST,
+        Digest.parse("sha256:732112270d7e59418a8c080b134b24cabd67d250d0d0147a97ed95ba5c280aa4"),
+        1234,
+    )
+    bundle = (base / "oci-attestation.sigstore.json").read_bytes()
+    attachment = referrer_attachment(
+        subject, BUNDLE_ARTIFACT_TYPE, [(BUNDLE_ARTIFACT_TYPE, bundle, {})]
+    )
+    ref = parse_registry(f"{plain_registry.host}/bundles/app:v1")
+    with RegistryDestination(ref, _plain(plain_registry)) as destination:
+        destination.write_referrer(attachment, subject.digest)
+    trust = TrustInputs(
+        identities=(IdentityRule("cody@soyland.com", issuer="https://github.com/login/oauth"),),
+        trusted_root=base / "trusted_root_pgi.json",
+    )
+    with RegistrySource(ref, _plain(plain_registry)) as source:
+        results = SigstoreBundles().verify(source, subject.digest, trust)
+    assert [r.verified for r in results] == [True]
