@@ -102,6 +102,11 @@ def test_sign_attest_verify_round_trip(
     assert code == 1
     assert _check(verdict, "signature.verified")["status"] == "fail"
 
+    # Without a tag the layout still names one image: .sig/.att entries are not candidates.
+    code, verdict = _verify(capsys, f"oci:{layout}", "--key", str(keys / "key.pub"))
+    assert code == 0
+    assert _check(verdict, "signature.verified")["status"] == "pass"
+
     # The -a annotation is in the signed payload, where cosign puts it.
     with LayoutSource.from_directory(layout, SAMPLE_TAG) as source:
         raw = source.get_tag(signed["tag"])
