@@ -74,7 +74,7 @@ def test_sign_attest_verify_round_trip(
         capsys, "sign", image, "--key", str(keys / "key.key"), "-a", "env=prod", "--format", "json"
     )
     assert (code, err) == (0, "")
-    signed = json.loads(out)
+    [signed] = json.loads(out)
     assert signed["tag"].endswith(".sig") and signed["entries"] == 1
     code, out, err = _run(
         capsys,
@@ -124,7 +124,7 @@ def test_second_signature_is_appended_and_hybrid_key_verifies(
     code, out, _ = _run(
         capsys, "sign", image, "--key", str(keys / "hybrid.key"), "--format", "json"
     )
-    assert code == 0 and json.loads(out)["entries"] == 2
+    assert code == 0 and json.loads(out)[0]["entries"] == 2
     for pub in ("key.pub", "hybrid.pub"):
         code, _ = _verify(capsys, image, "--key", str(keys / pub))
         assert code == 0, pub

@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="attest an image: DSSE in-toto v1 statement in cosign's .att tag",
         description="Wrap the JSON predicate in an in-toto v1 statement naming the digest "
         "IMAGE resolves to, sign it as a DSSE envelope and write cosign's legacy "
-        "attestation manifest (sha256-<digest>.att) beside the image.",
+        "attestation manifest (sha256-<digest>.att) beside the image. --platform and "
+        "--all-platforms choose the subjects as for sign.",
     )
     parser.add_argument("image", metavar="IMAGE")
     add_key_options(parser)

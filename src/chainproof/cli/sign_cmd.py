@@ -56,14 +56,15 @@ def load_signing_key(uri: str, password_file: str | None) -> Signer | HybridSign
     return classic
 
 
-def render(published: Published, what: str, output_format: str) -> None:
+def render(written: list[Published], what: str, output_format: str) -> None:
     if output_format == "json":
-        print(json.dumps(published.to_json(), indent=2))
+        print(json.dumps([published.to_json() for published in written], indent=2))
         return
-    print(
-        f"{what} {published.subject}: {published.location} tag {published.tag} "
-        f"({published.digest.short()}, {published.entries} in total)"
-    )
+    for published in written:
+        print(
+            f"{what} {published.subject}: {published.location} tag {published.tag} "
+            f"({published.digest.short()}, {published.entries} in total)"
+        )
 
 
 def _annotations(values: list[str]) -> dict[str, str]:
@@ -83,7 +84,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Sign the digest IMAGE resolves to (the index of a multi-arch image) and "
         "write cosign's legacy signature manifest beside it: a registry repository (push "
         "access needed) or an OCI layout directory. An existing signature manifest gets one "
-        "more layer, as cosign does.",
+        "more layer, as cosign does. With --platform the selected platform's manifest is "
+        "signed instead; with --all-platforms the index and every platform manifest "
+        "(cosign's --recursive).",
     )
     parser.add_argument("image", metavar="IMAGE")
     add_key_options(parser)

@@ -84,7 +84,7 @@ def run_signing(base: Path, sample: Path) -> SigningResult:
     key, stranger = generate_key(), generate_key()
     (base / "demo.pub").write_bytes(public_pem(key))
     (base / "stranger.pub").write_bytes(public_pem(stranger))
-    published = sign_reference(image, key)
+    [published] = sign_reference(image, key)
     signed = verify_image(image, options={"keys": [str(base / "demo.pub")]})
     wrong_key = verify_image(image, options={"keys": [str(base / "stranger.pub")]})
     source, target = open_target(image)

@@ -8,7 +8,8 @@ the index, as cosign does; the verifier accepts a signature on the index for eve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from chainproof.errors import UsageError
@@ -21,6 +22,7 @@ from chainproof.trust.sign import attest_image, sign_image
 
 if TYPE_CHECKING:
     from chainproof.oci.digest import Digest
+    from chainproof.oci.image import ResolvedTarget
     from chainproof.trust.interface import Signer
     from chainproof.trust.sign import Attachment
     from chainproof.trust.signing import HybridSigningKey
@@ -80,24 +82,37 @@ class Published:
         }
 
 
+def _subjects(target: ResolvedTarget, options: OpenOptions) -> list[Digest]:
+    if options.platform:
+        return [image.digest for image in target.images]
+    subjects = [target.digest]
+    if options.all_platforms:  # cosign's --recursive
+        subjects += [image.digest for image in target.images if image.digest != target.digest]
+    return subjects
+
+
 def _publish(
     reference: str,
     options: OpenOptions | None,
     build: Any,
     suffix: str,
-) -> Published:
+) -> list[Published]:
     options = options or OpenOptions()
     parsed = references.parse(reference)
-    source, target = open_target(reference, options)
+    # Without --platform the index itself is signed; resolving every platform checks them all
+    # and does not depend on a default platform being present.
+    resolve_options = replace(options, all_platforms=not options.platform)
+    source, target = open_target(reference, resolve_options)
     source.close()
+    written = []
     with open_destination(parsed, options.registry) as destination:
-        existing = destination.existing(attachment_tag(target.digest, suffix))
-        attachment: Attachment = build(target.digest, repository_name(parsed), existing)
-        digest = destination.write(attachment)
-        import json
-
-        layers = len(json.loads(attachment.manifest)["layers"])
-        return Published(target.digest, attachment.tag, digest, destination.location, layers)
+        for subject in _subjects(target, options):
+            existing = destination.existing(attachment_tag(subject, suffix))
+            attachment: Attachment = build(subject, repository_name(parsed), existing)
+            digest = destination.write(attachment)
+            layers = len(json.loads(attachment.manifest)["layers"])
+            written.append(Published(subject, attachment.tag, digest, destination.location, layers))
+    return written
 
 
 def sign_reference(
@@ -106,8 +121,12 @@ def sign_reference(
     *,
     options: OpenOptions | None = None,
     annotations: dict[str, str] | None = None,
-) -> Published:
-    """Add a cosign signature of the image ``reference`` names, beside it (``.sig`` tag)."""
+) -> list[Published]:
+    """Add a cosign signature of the image ``reference`` names, beside it (``.sig`` tag).
+
+    Signed: the digest the reference names (an index for a multi-arch image); with
+    ``options.platform`` the selected platform manifest instead; with ``options.all_platforms``
+    the index and every platform manifest (cosign's ``--recursive``)."""
 
     def build(subject: Digest, repository: str, existing: Any) -> Attachment:
         return sign_image(subject, key, repository, existing=existing, annotations=annotations)
@@ -122,8 +141,9 @@ def attest_reference(
     predicate: Any,
     *,
     options: OpenOptions | None = None,
-) -> Published:
-    """Add a DSSE in-toto v1 attestation of the image, beside it (``.att`` tag)."""
+) -> list[Published]:
+    """Add a DSSE in-toto v1 attestation of the image, beside it (``.att`` tag); the subjects
+    are chosen as for :func:`sign_reference`."""
 
     def build(subject: Digest, repository: str, existing: Any) -> Attachment:
         return attest_image(subject, key, repository, predicate_type, predicate, existing=existing)

@@ -43,7 +43,7 @@ def test_sign_attest_verify_through_the_registry(
         capsys, "sign", image, "--key", str(tmp_path / "k.key"), "--format", "json", *options
     )
     assert (code, err) == (0, "")
-    assert json.loads(out)["subject"] == test_images.index["digest"]  # the index, as cosign
+    assert json.loads(out)[0]["subject"] == test_images.index["digest"]  # the index, as cosign
     code, _, err = _run(
         capsys,
         "attest",
@@ -78,6 +78,42 @@ def test_sign_attest_verify_through_the_registry(
     )
     assert code == 1
     assert {c["id"]: c for c in json.loads(out)["checks"]}["signature.verified"]["status"] == "fail"
+
+
+def test_platform_and_recursive_subjects(
+    capsys: pytest.CaptureFixture[str],
+    plain_registry: _servers.RegistryProcess,
+    test_images: TestImages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CHAINPROOF_PASSWORD", PASSWORD)
+    key = generate()
+    (tmp_path / "k.key").write_bytes(encrypt_private_key(key, PASSWORD.encode()))  # type: ignore[arg-type]
+    (tmp_path / "k.pub").write_bytes(public_pem(key))  # type: ignore[arg-type]
+    options = ["--insecure-registry", plain_registry.host, "--authfile", str(tmp_path / "none")]
+    sign = ["sign", "--key", str(tmp_path / "k.key"), "--format", "json", *options]
+
+    plain_registry.push(test_images.layout.root, "multi", "recursive/multi:v1")
+    code, out, _ = _run(
+        capsys, *sign, f"{plain_registry.host}/recursive/multi:v1", "--all-platforms"
+    )
+    assert code == 0
+    index = test_images.manifest(test_images.index)
+    expected = {test_images.index["digest"], *(m["digest"] for m in index["manifests"])}
+    assert {p["subject"] for p in json.loads(out)} == expected
+
+    plain_registry.push(test_images.layout.root, "multi", "platform/multi:v1")
+    image = f"{plain_registry.host}/platform/multi:v1"
+    code, out, _ = _run(capsys, *sign, image, "--platform", "windows/amd64")
+    assert code == 0
+    assert [p["subject"] for p in json.loads(out)] == [test_images.windows["digest"]]
+    verify = ["verify", image, "--format", "json", "--key", str(tmp_path / "k.pub"), *options]
+    code, out, _ = _run(capsys, *verify, "--platform", "windows/amd64")
+    assert code == 0
+    # Only the Windows manifest was signed: the Linux platform has no signature.
+    code, out, _ = _run(capsys, *verify, "--platform", "linux/amd64")
+    assert code == 1
 
 
 def test_signing_without_push_access_fails_cleanly(
