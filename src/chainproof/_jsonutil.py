@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 from typing import Any
 
 from chainproof.errors import MalformedError
@@ -13,26 +15,19 @@ MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_JSON_DEPTH = 64
 
 
-def _depth(text: str) -> int:
-    """Maximum bracket nesting, ignoring brackets inside strings (cheap pre-check)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
+# Strings removed by one regular expression (C speed; the "unrolled loop" form is ~4x faster
+# in CPython's engine than "(?:[^"\\]|\\.)*"), then only the brackets left are counted: the
+# same depth as a character-by-character scan for any document json accepts.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def depth(text: str) -> int:
+    """Maximum bracket nesting of a JSON text, ignoring brackets inside strings."""
+    brackets = _BRACKETS.findall(_STRING.sub("", text))
+    if not brackets:
+        return 0
+    return max(accumulate(1 if b in "[{" else -1 for b in brackets))
 
 
 def loads_bounded(
@@ -52,7 +47,7 @@ def loads_bounded(
         text = data.decode("utf-8") if isinstance(data, bytes) else data
     except UnicodeDecodeError as exc:
         raise MalformedError(f"{what}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    if _depth(text) > max_depth:
+    if depth(text) > max_depth:
         raise MalformedError(f"{what}: JSON nested deeper than {max_depth} levels")
     try:
         return json.loads(text)
@@ -60,6 +55,8 @@ def loads_bounded(
         raise MalformedError(
             f"{what}: malformed JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
         ) from None
+    except RecursionError:
+        raise MalformedError(f"{what}: JSON nested too deeply") from None
 
 
 def loads_object(data: bytes | str, what: str, **limits: int) -> dict[str, Any]:

@@ -82,3 +82,7 @@ class SignatureError(Error):
     """A signature, certificate, transparency-log proof or trust policy did not verify."""
 
     exit_code = 1
+
+
+class DownloadError(Error):
+    """An advisory feed could not be downloaded completely (network, HTTP status, truncation)."""

@@ -163,3 +163,38 @@ def test_verify_with_an_unreadable_key_is_bad_input(
     assert code == 2
     assert out == ""
     assert err.startswith("chainproof: error:")
+
+
+def test_verify_appends_its_verdict_to_the_audit_log(
+    capsys: pytest.CaptureFixture[str], windows_layout: Path, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = tmp_path / "audit.pem"
+    key.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    log = tmp_path / "audit.db"
+    code, _, _ = _run(capsys, "audit", "init", "--log", str(log), "--key", str(key))
+    assert code == 0
+    for _ in range(2):
+        code, _, err = _run(capsys, "verify", "--audit-log", str(log), f"oci:{windows_layout}")
+        assert code == 0
+        assert "audit log entry" in err
+    code, out, _ = _run(capsys, "audit", "show", "--log", str(log), "--format", "json")
+    assert code == 0
+    assert json.loads(out)["shards"][0]["size"] == 3  # shard-start + two verdicts
+    for entry in (1, 2):
+        code, out, _ = _run(
+            capsys, "audit", "show", "--log", str(log), "--entry", str(entry), "--format", "json"
+        )
+        assert code == 0
+        assert "10.0.20348.2227" in out
+        assert '"pass"' in out
+    code, _, _ = _run(capsys, "audit", "verify", "--log", str(log))
+    assert code == 0

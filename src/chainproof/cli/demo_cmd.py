@@ -1,13 +1,39 @@
-"""``chainproof demo``: the main job on an embedded Windows-format sample."""
+"""``chainproof demo``: the main job on an embedded Windows-format sample.
+
+Each capability contributes one section: a title, its text, and its JSON. The demo passes
+(exit 0) only if every section behaved as it should.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from chainproof.demo.run import DemoResult
+    from chainproof.demo.run import SigningResult
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    text: str
+    key: str
+    data: Any
+    ok: bool = True
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="build a sample Windows-format image and walk through what chainproof checks "
+        "(integrity, signing, lint, vulnerabilities, audit)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(handler=run)
 
 
 def _signature(verdict: Any) -> str:
@@ -15,11 +41,18 @@ def _signature(verdict: Any) -> str:
     return f"{check.status}: {check.message}" if check is not None else "(no signature check)"
 
 
-def _signing_json(result: DemoResult) -> dict[str, Any] | None:
-    signing = result.signing
-    if signing is None:
-        return None
-    return {
+def _signing_section(signing: SigningResult) -> Section:
+    lines = [
+        f"signed a copy with an ephemeral ECDSA-P256 key: tag {signing.tag}",
+        f"  verify with the key:             {_signature(signing.signed)}",
+        f"  verify with an unrelated key:    {_signature(signing.wrong_key)}",
+        f"  tampered copy (tag re-pointed):  {_signature(signing.tampered)}",
+        *(
+            f"  [{'ok ' if step.passed else 'BAD'}] in memory, {step.title}: {step.detail}"
+            for step in signing.steps
+        ),
+    ]
+    data = {
         "tag": signing.tag,
         "signed": signing.signed.to_json(),
         "wrong_key": signing.wrong_key.to_json(),
@@ -29,77 +62,89 @@ def _signing_json(result: DemoResult) -> dict[str, Any] | None:
         ],
         "as_expected": signing.as_expected,
     }
-
-
-def _print_signing(result: DemoResult) -> None:
-    signing = result.signing
-    if signing is None:
-        return
-    print("== 2b. sign: ephemeral ECDSA-P256 key, cosign layout (tag " + signing.tag + ") ==")
-    print(f"  verify with the key:           {_signature(signing.signed)}")
-    print(f"  verify with an unrelated key:  {_signature(signing.wrong_key)}")
-    print(f"  tampered copy (tag re-pointed): {_signature(signing.tampered)}")
-    for step in signing.steps:
-        mark = "ok " if step.passed else "BAD"
-        print(f"  [{mark}] in memory, {step.title}: {step.detail}")
-    print()
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "demo",
-        help="build a sample Windows-format image, verify it, corrupt a blob, verify again; "
-        "sign it with an ephemeral key, verify, and show a wrong key and a tampered copy failing",
+    return Section(
+        "sign: cosign signature with a fresh key, verified; a wrong key and a tampered copy fail",
+        "\n".join(lines),
+        "signing",
+        data,
+        signing.as_expected,
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def _sections(work: Path) -> tuple[list[Section], dict[str, Any]]:
+    from chainproof.audit.demo import demonstrate
     from chainproof.demo.lint import lint_sample
     from chainproof.demo.run import run_demo
     from chainproof.lint import render as lint_render
     from chainproof.report import verdict as render
+    from chainproof.vuln.sample import render_demo
 
     result = run_demo()
     linted = lint_sample()
+    audit_lines: list[str] = []
+    audit_ok = demonstrate([result.intact, result.corrupted], audit_lines.append)
+    blob = result.corrupted_blob.short()
+    sections = [
+        Section(
+            "the sample Windows image (os windows, Files/ and Hives/ layers), intact",
+            render.to_text(result.intact, verbose=True),
+            "intact",
+            result.intact.to_json(),
+            result.intact.passed,
+        ),
+        Section(
+            f"the same image with one byte of blob {blob} flipped",
+            render.to_text(result.corrupted),
+            "corrupted",
+            result.corrupted.to_json(),
+            result.as_expected,
+        ),
+        *([_signing_section(result.signing)] if result.signing is not None else []),
+        Section(
+            "lint: the sample's Dockerfile (with a few Windows mistakes)",
+            lint_render.text(linted.dockerfile),
+            "lint",
+            {
+                "dockerfile": [f.to_json() for f in linted.dockerfile],
+                "history": [f.to_json() for f in linted.history],
+            },
+            bool(linted.dockerfile),
+        ),
+        Section(
+            "lint: the sample image's history and config (no Dockerfile needed)",
+            lint_render.text(linted.history),
+            "lint_history",
+            len(linted.history),
+        ),
+        Section(
+            "vulnerabilities: Windows OS CVEs by build, from Microsoft's own update data",
+            render_demo(work / "vuln"),
+            "vulnerabilities",
+            "sample database",
+        ),
+        Section(
+            "audit: both verdicts in a tamper-evident log, then an edit caught",
+            "\n".join(audit_lines),
+            "audit",
+            {"edit_detected": audit_ok, "log": audit_lines},
+            audit_ok,
+        ),
+    ]
+    extra = {"corrupted_blob": str(result.corrupted_blob), "as_expected": result.as_expected}
+    return sections, extra
+
+
+def run(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="chainproof-demo-") as scratch:
+        sections, extra = _sections(Path(scratch))
+    ok = all(s.ok for s in sections)
     if args.format == "json":
-        print(
-            json.dumps(
-                {
-                    "intact": result.intact.to_json(),
-                    "corrupted": result.corrupted.to_json(),
-                    "corrupted_blob": str(result.corrupted_blob),
-                    "as_expected": result.as_expected,
-                    "signing": _signing_json(result),
-                    "lint": {
-                        "dockerfile": [f.to_json() for f in linted.dockerfile],
-                        "history": [f.to_json() for f in linted.history],
-                    },
-                },
-                indent=2,
-            )
-        )
+        document = {s.key: s.data for s in sections if s.key != "lint_history"}
+        print(json.dumps({**document, **extra, "demo_ok": ok}, indent=2))
     else:
-        print("== 1. the sample Windows image (os windows, Files/ and Hives/ layers), intact ==")
-        print(render.to_text(result.intact, verbose=True))
-        print()
-        print(
-            f"== 2. the same image with one byte of blob {result.corrupted_blob.short()} flipped =="
-        )
-        print(render.to_text(result.corrupted))
-        print()
-        _print_signing(result)
-        print("== 3. lint: the sample's Dockerfile (with a few Windows mistakes) ==")
-        print(lint_render.text(linted.dockerfile))
-        print()
-        print("== 4. lint: the sample image's history and config (no Dockerfile needed) ==")
-        print(lint_render.text(linted.history))
-        print()
-        outcome = "as expected" if result.as_expected else "NOT as expected"
-        intact, corrupted = result.intact.verdict, result.corrupted.verdict
-        signing = ""
-        if result.signing is not None:
-            signing = ", signature " + ("as expected" if result.signing.as_expected else "NOT ok")
-        print(f"demo: intact image {intact}, corrupted copy {corrupted}{signing} ({outcome})")
-    return 0 if result.as_expected else 1
+        for number, section in enumerate(sections, 1):
+            print(f"== {number}. {section.title} ==")
+            print(section.text)
+            print()
+        print(f"demo: {'every step behaved as expected' if ok else 'NOT as expected'}")
+    return 0 if ok else 1

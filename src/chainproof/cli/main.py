@@ -25,6 +25,9 @@ COMMAND_MODULES = (
     "chainproof.cli.lint_cmd",
     "chainproof.cli.keygen_cmd",
     "chainproof.cli.verify_bundle_cmd",
+    "chainproof.cli.scan_cmd",
+    "chainproof.cli.db_cmd",
+    "chainproof.cli.audit_cmd",
     "chainproof.cli.sign_cmd",
     "chainproof.cli.attest_cmd",
 )

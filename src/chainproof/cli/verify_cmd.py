@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from chainproof.cli.common import (
@@ -32,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="FILE",
         help="lint config (TOML) for the lint.* checks; default: fail only on high/critical",
     )
+    parser.add_argument(
+        "--audit-log",
+        metavar="PATH|URL",
+        help="append the verdict to this audit log (SQLite path or postgresql:// URL)",
+    )
     add_trust_options(parser)
     parser.set_defaults(handler=run)
 
@@ -56,5 +62,12 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "json"
         else render.to_text(verdict, verbose=args.verbose)
     )
+    if args.audit_log:
+        from chainproof.audit import record_verdict
+
+        # Recorded before printing: a verdict that could not be logged is not reported as
+        # if it had been (the error exits 2 and says why).
+        entry = record_verdict(args.audit_log, verdict)
+        print(f"chainproof: verdict recorded as audit log entry {entry}", file=sys.stderr)
     write_output(text, args.output)
     return 0 if verdict.passed else 1

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chainproof import _jsonutil as _json
 from chainproof.errors import MalformedError
 from chainproof.oci.model import Descriptor
-from chainproof.trust import _json
 
 if TYPE_CHECKING:
     from chainproof.oci.digest import Digest

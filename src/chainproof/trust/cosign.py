@@ -33,11 +33,12 @@ from sigstore._internal.trust import KeyringPurpose
 from sigstore._utils import KeyID
 from sigstore.errors import Error as SigstoreError
 
+from chainproof import _jsonutil as _json
 from chainproof.errors import MalformedError, SignatureError
 from chainproof.oci.digest import Digest
 from chainproof.oci.image import read_blob
 from chainproof.oci.model import Manifest, parse_manifest
-from chainproof.trust import _json, _x509
+from chainproof.trust import _x509
 from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, parse_envelope
 from chainproof.trust.interface import (
     MissingTrustInputError,

@@ -11,8 +11,8 @@ import binascii
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chainproof import _jsonutil as _json
 from chainproof.errors import MalformedError
-from chainproof.trust import _json
 
 if TYPE_CHECKING:
     from chainproof.trust.keys import VerificationKey

@@ -6,8 +6,8 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
+from chainproof import _jsonutil as _json
 from chainproof.errors import MalformedError
-from chainproof.trust import _json
 
 STATEMENT_TYPES = frozenset(
     {"https://in-toto.io/Statement/v0.1", "https://in-toto.io/Statement/v1"}

@@ -37,10 +37,11 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from chainproof import _jsonutil as _json
 from chainproof.errors import MalformedError, NotFoundError, SignatureError, UnsupportedError
 from chainproof.oci.image import read_blob
 from chainproof.oci.model import Descriptor, Manifest
-from chainproof.trust import _json, _x509
+from chainproof.trust import _x509
 from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
 from chainproof.trust.keys import VerificationKey
 

@@ -18,9 +18,9 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chainproof import _jsonutil as _json
 from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
-from chainproof.trust import _json
 from chainproof.trust.cosign import (
     ANN_PQ_SIGNATURE,
     ANN_SIGNATURE,

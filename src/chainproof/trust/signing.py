@@ -25,8 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
+from chainproof import _jsonutil as _json
 from chainproof.errors import InputError, MalformedError, UnsupportedError
-from chainproof.trust import _json
 from chainproof.trust.interface import Signer
 from chainproof.trust.keys import VerificationKey
 

@@ -43,9 +43,10 @@ from sigstore_models.rekor import v2 as rekor_v2
 from sigstore_models.rekor.v1 import InclusionProof
 from sigstore_models.rekor.v1 import TransparencyLogEntry as _LogEntryModelBase
 
+from chainproof import _jsonutil as _json
 from chainproof.errors import MalformedError, NotFoundError, SignatureError
 from chainproof.oci.model import Manifest
-from chainproof.trust import _json, _x509
+from chainproof.trust import _x509
 from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
 from chainproof.trust.interface import (
     MissingTrustInputError,

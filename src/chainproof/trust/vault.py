@@ -19,8 +19,8 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from chainproof import _jsonutil as _json
 from chainproof.errors import AuthError, MalformedError, NotFoundError, RegistryError, UsageError
-from chainproof.trust import _json
 from chainproof.trust.interface import KeyBackend, Signer
 from chainproof.trust.keys import VerificationKey, public_key_from_pem
 

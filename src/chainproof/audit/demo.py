@@ -1,0 +1,75 @@
+"""The audit part of ``chainproof demo``: record, checkpoint, prove, tamper, catch.
+
+Called by the demo command with the verdicts it produced; everything happens in a temporary
+directory with a freshly generated Ed25519 key.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from chainproof.audit import init_log, open_log, record_verdict
+from chainproof.audit.verify import verify_bundle, verify_log
+
+if TYPE_CHECKING:
+    from chainproof.verdict import Verdict
+
+
+def demonstrate(verdicts: Sequence[Verdict], write: Callable[[str], None]) -> bool:
+    """Walk through the audit log; return True when verify caught the edited entry."""
+    if not verdicts:
+        return False
+    with tempfile.TemporaryDirectory(prefix="chainproof-audit-demo-") as tmp:
+        key = Path(tmp) / "audit-key.pem"
+        key.write_bytes(
+            ed25519.Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        db = str(Path(tmp) / "audit.db")
+        with init_log(db, origin="demo.chainproof.invalid/audit", key_path=str(key)) as log:
+            vkey = log.signer.verifier.vkey(log.config.origin) if log.signer else ""
+        write(f"audit log {db} (verifier key {vkey})")
+        indices = [record_verdict(db, v) for v in verdicts]
+        write(f"recorded {len(indices)} verdict(s) as entries {', '.join(map(str, indices))}")
+        with open_log(db) as log:
+            note = log.checkpoint()
+            write("signed checkpoint:\n" + note.rstrip("\n"))
+            bundle = log.inclusion_proof(indices[0])
+            checked = verify_bundle(bundle, log.trusted_verifiers())
+            write(
+                f"inclusion proof of entry {indices[0]}: {len(bundle['hashes'])} hash(es) up to "
+                f"signed size {checked['tree_size']} — verified"
+            )
+            clean = verify_log(log, log.trusted_verifiers())
+            write(f"audit verify: {'OK' if clean.ok else 'FAILED'} ({clean.entries} entries)")
+        # Play the attacker: flip the first recorded verdict straight in the database.
+        with sqlite3.connect(db) as conn:
+            (body,) = conn.execute(
+                "SELECT body FROM audit_entries WHERE idx = ?", (bundle["leaf_index"],)
+            ).fetchone()
+            entry = json.loads(body)
+            entry["verdict"] = "pass" if entry["verdict"] == "fail" else "fail"
+            edited = json.dumps(entry, sort_keys=True, separators=(",", ":")).encode()
+            conn.execute(
+                "UPDATE audit_entries SET body = ? WHERE idx = ?", (edited, bundle["leaf_index"])
+            )
+        write(f"edited entry {indices[0]} in the database (verdict flipped)")
+        with open_log(db) as log:
+            report = verify_log(log, log.trusted_verifiers())
+        first = report.first
+        if first is None:
+            write("audit verify: OK — the edit was NOT caught")
+            return False
+        write(f"audit verify: FAILED at entry {first.index} ({first.kind}): {first.message}")
+        return first.index == indices[0]

@@ -1,0 +1,1 @@
+"""Advisory database, feeds (MSRC CVRF, OSV), matching and scan reports."""

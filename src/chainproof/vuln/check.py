@@ -1,0 +1,81 @@
+"""``vuln.*`` results for ``chainproof verify``.
+
+Reads the components that the SBOM check left in ``context.shared["sbom.components"]`` (a
+sequence of :class:`~chainproof.vuln.sbom_input.SbomComponent`) and the database named by
+``context.options["vuln.db"]`` (default: the user's data directory). Options:
+``vuln.fail_on`` (a severity, default ``high``), ``vuln.ignore_unfixed`` (bool) and
+``vuln.vex`` (paths of VEX documents). VEX documents found as attestations are read from
+``context.shared["vex.documents"]`` (raw bytes: OpenVEX, CycloneDX VEX, in-toto Statement or
+DSSE envelope) — the trust checks put them there once their signatures verified.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chainproof.checks.interface import Check, CheckResult, Severity, Status
+from chainproof.vuln.db import default_path
+from chainproof.vuln.matcher import SEVERITY_ORDER
+from chainproof.vuln.scan import scan_components
+from chainproof.vuln.vex import parse_vex, read_vex
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from chainproof.checks.context import CheckContext
+
+SHARED_KEY = "sbom.components"
+
+
+class VulnCheck(Check):
+    family = "vuln"
+
+    def run(self, context: CheckContext) -> Iterable[CheckResult]:
+        components = context.shared.get(SHARED_KEY)
+        if components is None:
+            yield CheckResult(
+                "vuln.scan",
+                Status.SKIP,
+                Severity.INFO,
+                "no SBOM components to match (the SBOM check did not run)",
+            )
+            return
+        db_path = Path(context.options.get("vuln.db") or default_path())
+        threshold = Severity(context.options.get("vuln.fail_on", "high"))
+        statements = [s for p in context.options.get("vuln.vex") or [] for s in read_vex(Path(p))]
+        for i, doc in enumerate(context.shared.get("vex.documents") or []):
+            statements.extend(parse_vex(doc, f"VEX attestation {i + 1}"))
+        result = scan_components(
+            components,
+            db_path,
+            ignore_unfixed=bool(context.options.get("vuln.ignore_unfixed")),
+            vex=statements,
+        )
+        floor = SEVERITY_ORDER[threshold]
+        for f in result.findings:
+            blocking = SEVERITY_ORDER[f.severity] >= floor
+            fix = f"{f.kb} ({f.fixed})" if f.kb else (f.fixed or "no fix")
+            yield CheckResult(
+                f"vuln.{f.kind}",
+                Status.FAIL if blocking else Status.WARN,
+                f.severity,
+                f"{f.component} {f.version}: {f.vuln_id}, fixed by {fix}",
+                evidence=f.to_json(),
+            )
+        for f in result.suppressed:
+            yield CheckResult(
+                f"vuln.{f.kind}",
+                Status.PASS,
+                Severity.INFO,
+                f"{f.component} {f.version}: {f.vuln_id} suppressed by VEX ({f.vex_status})",
+                evidence=f.to_json(),
+            )
+        if not result.findings:
+            yield CheckResult(
+                "vuln.scan",
+                Status.PASS,
+                Severity.INFO,
+                f"no known vulnerabilities in {result.components} components",
+                evidence={"notes": result.notes, "db": str(db_path)},
+            )

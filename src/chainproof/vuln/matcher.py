@@ -1,0 +1,526 @@
+"""Matching SBOM components against the advisory database.
+
+Three paths, one finding type:
+
+- **Windows OS**: the operating-system component's build picks the MSRC product (release and
+  installation); a CVE applies when ``(build, UBR) < FixedBuild`` of that product. The earliest
+  fixing build and its KB are reported (cumulative updates: every later one also fixes it).
+- **.NET runtimes / PowerShell**: matched against MSRC's ``.NET X.Y`` / ``PowerShell X.Y``
+  products and, through their NuGet identity, OSV. Every component that names the same runtime
+  (runtime pack in deps.json, shared framework directory, runtimeconfig) collapses onto one
+  identity, and a CVE is reported once per identity whatever source or alias named it.
+- **Packages**: purl → OSV ecosystem and name; OSV ``versions`` lists and SEMVER/ECOSYSTEM
+  ranges under the ecosystem's own version rules.
+
+Components marked ``chainproof:installed=false`` (declared, not present) are never matched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from packageurl import PackageURL
+
+from chainproof.checks.interface import Severity
+from chainproof.vuln import versions as ver
+from chainproof.vuln.sbom_input import PROP_BUILD, PROP_INSTALLATION, PROP_UBR, SbomComponent
+from chainproof.vuln.windows import (
+    Installation,
+    WindowsBuild,
+    normalize_installation,
+    parse_os_version,
+    product_names,
+    release_name,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from chainproof.vuln.db import AdvisoryDB
+    from chainproof.vuln.interface import OsvRange
+
+SEVERITY_ORDER = {
+    Severity.CRITICAL: 4,
+    Severity.HIGH: 3,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 1,
+    Severity.INFO: 0,
+}
+_SEVERITY_WORDS = {
+    "critical": Severity.CRITICAL,
+    "high": Severity.HIGH,
+    "important": Severity.HIGH,
+    "medium": Severity.MEDIUM,
+    "moderate": Severity.MEDIUM,
+    "low": Severity.LOW,
+}
+
+_PURL_ECOSYSTEMS = {
+    "nuget": "NuGet",
+    "pypi": "PyPI",
+    "npm": "npm",
+    "maven": "Maven",
+    "golang": "Go",
+    "cargo": "crates.io",
+    "gem": "RubyGems",
+    "composer": "Packagist",
+    "hex": "Hex",
+    "pub": "Pub",
+}
+_DISTRO_ECOSYSTEMS = {
+    ("deb", "debian"): "Debian",
+    ("deb", "ubuntu"): "Ubuntu",
+    ("apk", "alpine"): "Alpine",
+    ("apk", "wolfi"): "Wolfi",
+    ("apk", "chainguard"): "Chainguard",
+    ("rpm", "redhat"): "Red Hat",
+    ("rpm", "almalinux"): "AlmaLinux",
+    ("rpm", "rocky"): "Rocky Linux",
+    ("rpm", "opensuse"): "openSUSE",
+    ("rpm", "suse"): "SUSE",
+}
+#: Source-package hints that Trivy and Syft attach to binary distro packages.
+_SOURCE_NAME_PROPS = ("aquasecurity:trivy:SrcName", "syft:metadata:source")
+
+_RUNTIME_RE = re.compile(
+    r"^(?:runtimepack\.)?(Microsoft\.(?:NETCore|AspNetCore|WindowsDesktop)\.App)"
+    r"(?:\.Runtime\.[A-Za-z0-9_.-]+)?$",
+    re.IGNORECASE,
+)
+_POWERSHELL_NAMES = {"powershell", "pwsh", "microsoft.powershell"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One vulnerability of one installed thing."""
+
+    vuln_id: str  # the CVE when one is known, else the advisory id
+    ids: tuple[str, ...]  # every id that named it (GHSA, CVE, …)
+    kind: str  # windows | dotnet | powershell | package
+    component: str
+    version: str
+    purl: str
+    ecosystem: str
+    severity: Severity
+    cvss_score: float | None
+    fixed: str  # earliest fixing version / build, "" when no fix is known
+    kb: str  # the fixing KB for Windows and .NET, else ""
+    exploited: bool
+    title: str
+    sources: tuple[str, ...]
+    also: tuple[str, ...] = ()  # other components that collapsed onto this identity
+    notes: tuple[str, ...] = ()
+    vex_status: str = ""  # set when a VEX statement applies (see chainproof.vuln.vex)
+    vex_justification: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.vuln_id,
+            "ids": list(self.ids),
+            "kind": self.kind,
+            "component": self.component,
+            "version": self.version,
+            "purl": self.purl,
+            "ecosystem": self.ecosystem,
+            "severity": str(self.severity),
+            "cvss_score": self.cvss_score,
+            "fixed": self.fixed,
+            "kb": self.kb,
+            "exploited": self.exploited,
+            "title": self.title,
+            "sources": list(self.sources),
+            "also": list(self.also),
+            "notes": list(self.notes),
+            "vex": {"status": self.vex_status, "justification": self.vex_justification}
+            if self.vex_status
+            else None,
+        }
+
+
+@dataclass
+class MatchResult:
+    findings: list[Finding] = field(default_factory=list)
+    #: findings a VEX statement marks not_affected / fixed
+    suppressed: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    components: int = 0
+    not_installed: int = 0
+
+
+def severity_of(word: str, score: float | None = None) -> Severity:
+    found = _SEVERITY_WORDS.get(word.lower())
+    if found is not None:
+        return found
+    if score is not None:
+        for threshold, sev in (
+            (9.0, Severity.CRITICAL),
+            (7.0, Severity.HIGH),
+            (4.0, Severity.MEDIUM),
+        ):
+            if score >= threshold:
+                return sev
+        return Severity.LOW
+    # Unknown severity is not "no severity": count it as medium so --fail-on medium sees it.
+    return Severity.MEDIUM
+
+
+def _primary_id(advisory_id: str, aliases: Iterable[str]) -> str:
+    cves = sorted(a for a in aliases if a.startswith("CVE-"))
+    if advisory_id.startswith("CVE-"):
+        return advisory_id
+    return cves[0] if cves else advisory_id
+
+
+# --- identities -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PackageRef:
+    ecosystem: str
+    name: str
+    release: str
+    source_name: str
+
+
+def _split_purl(purl: str) -> tuple[str, str, str, dict[str, str]] | None:
+    """(type, namespace, name, qualifiers) of a purl.
+
+    Plain purls (no percent-escapes) are split directly: packageurl-python's full parse costs
+    about 60 µs, most of a component's match time. Anything escaped goes through packageurl.
+    """
+    if not purl.startswith("pkg:"):
+        return None
+    if "%" not in purl and "#" not in purl:
+        rest, _, query = purl[4:].partition("?")
+        path, _, _version = rest.rpartition("@") if "@" in rest else (rest, "", "")
+        parts = path.strip("/").split("/")
+        if len(parts) < 2 or not all(parts):
+            return None
+        qualifiers = dict(q.partition("=")[::2] for q in query.split("&") if q)
+        return parts[0].lower(), "/".join(parts[1:-1]), parts[-1], qualifiers
+    try:
+        parsed = PackageURL.from_string(purl)
+    except ValueError:
+        return None
+    qualifiers = parsed.qualifiers if isinstance(parsed.qualifiers, dict) else {}
+    return parsed.type, parsed.namespace or "", parsed.name, qualifiers
+
+
+def package_ref(component: SbomComponent) -> _PackageRef | None:
+    parts = _split_purl(component.purl) if component.purl else None
+    if parts is None:
+        return None
+    purl_type, namespace, name, qualifiers = parts
+    if purl_type in _PURL_ECOSYSTEMS:
+        ecosystem = _PURL_ECOSYSTEMS[purl_type]
+        if namespace:
+            sep = ":" if ecosystem == "Maven" else "/"
+            name = f"{namespace}{sep}{name}"
+        return _PackageRef(ecosystem, name, "", "")
+    ecosystem = _DISTRO_ECOSYSTEMS.get((purl_type, namespace.lower()), "")
+    if not ecosystem:
+        return None
+    distro = qualifiers.get("distro", "")
+    release = distro.split("-", 1)[1] if "-" in distro else distro
+    source = qualifiers.get("upstream", "").split("@", 1)[0]
+    for prop in _SOURCE_NAME_PROPS:
+        source = source or component.prop(prop)
+    return _PackageRef(ecosystem, name, release, source)
+
+
+def _release_matches(advisory_release: str, component_release: str) -> bool:
+    if not advisory_release or not component_release:
+        return True
+    wanted = advisory_release.split(":", 1)[0]
+    return component_release == wanted or component_release.startswith(wanted + ".")
+
+
+def _runtime_family(component: SbomComponent) -> str:
+    match = _RUNTIME_RE.match(component.name)
+    return match.group(1).lower() if match else ""
+
+
+def _is_powershell(component: SbomComponent) -> bool:
+    if component.name.lower() not in _POWERSHELL_NAMES:
+        return False
+    major = component.version.split(".", 1)[0]
+    # Windows PowerShell 5.1 is part of the OS and serviced by the OS cumulative update.
+    return major.isdigit() and int(major) >= 6
+
+
+def windows_target(component: SbomComponent) -> tuple[WindowsBuild, Installation, bool] | None:
+    """(build, installation, installation_was_assumed) of a Windows OS component."""
+    build_prop = component.prop(PROP_BUILD)
+    if build_prop:
+        build = parse_os_version(f"{build_prop}.{component.prop(PROP_UBR) or '0'}")
+    elif component.type == "operating-system" and "windows" in component.name.lower():
+        build = parse_os_version(component.version)
+    else:
+        return None
+    installation = normalize_installation(component.prop(PROP_INSTALLATION))
+    if installation is None:
+        lowered = component.name.lower()
+        if "nano" in lowered:
+            installation = Installation.NANO_SERVER
+        elif "servercore" in lowered.replace(" ", "") or "core" in lowered:
+            installation = Installation.SERVER_CORE
+    if installation is None:
+        # Container bases are overwhelmingly Server Core; say so rather than guess silently.
+        return build, Installation.SERVER_CORE, True
+    return build, installation, False
+
+
+class Matcher:
+    """Matches components against one open :class:`AdvisoryDB`."""
+
+    def __init__(self, db: AdvisoryDB) -> None:
+        self._conn = db.connection
+
+    def match(self, components: Iterable[SbomComponent]) -> MatchResult:
+        result = MatchResult()
+        merged: dict[tuple[str, ...], Finding] = {}
+        for component in components:
+            result.components += 1
+            if not component.installed:
+                result.not_installed += 1
+                continue
+            target = windows_target(component)
+            if target is not None:
+                self._windows(component, target, merged, result)
+                continue
+            family = _runtime_family(component)
+            if family:
+                # One identity per runtime version: MSRC's ".NET 8.0" product covers the
+                # NETCore, AspNetCore and WindowsDesktop frameworks alike.
+                identity = ("dotnet", component.version)
+                self._msrc_product(component, "dotnet", identity, merged)
+                self._packages(component, identity, merged, kind="dotnet")
+                continue
+            if _is_powershell(component):
+                identity = ("powershell", component.version)
+                self._msrc_product(component, "powershell", identity, merged)
+                continue
+            self._packages(component, None, merged, kind="package")
+        result.findings = sorted(
+            merged.values(),
+            key=lambda f: (-SEVERITY_ORDER[f.severity], f.component, f.vuln_id),
+        )
+        return result
+
+    # --- Windows -----------------------------------------------------------------------
+
+    def _windows(
+        self,
+        component: SbomComponent,
+        target: tuple[WindowsBuild, Installation, bool],
+        merged: dict[tuple[str, ...], Finding],
+        result: MatchResult,
+    ) -> None:
+        build, installation, assumed = target
+        names = product_names(build.build, installation)
+        if not names:
+            result.notes.append(
+                f"{component.name} {build}: build {build.build} is not a Windows Server "
+                "release chainproof knows; no OS advisories matched"
+            )
+            return
+        product = names[0]
+        if assumed:
+            result.notes.append(
+                f"{component.name} {build}: installation type unknown; matched as {product}"
+            )
+        rows = self._conn.execute(
+            "SELECT cve, kb, fixed_build, build, ubr, severity, cvss_score, exploited, title, "
+            "source_id, product_name FROM msrc_fixes "
+            "WHERE kind = 'windows' AND product_key = ? AND build = ? ORDER BY ubr",
+            (product.lower(), build.build),
+        ).fetchall()
+        earliest: dict[str, tuple[Any, ...]] = {}
+        for row in rows:
+            earliest.setdefault(row[0], row)  # ordered by ubr: the first is the earliest fix
+        for cve, row in earliest.items():
+            fixed = WindowsBuild(row[3], row[4])
+            if build >= fixed:
+                continue
+            finding = Finding(
+                vuln_id=cve,
+                ids=(cve,),
+                kind="windows",
+                component=row[10],
+                version=str(build),
+                purl=component.purl,
+                ecosystem="windows",
+                severity=severity_of(row[5], row[6]),
+                cvss_score=row[6],
+                fixed=row[2],
+                kb=f"KB{row[1]}",
+                exploited=bool(row[7]),
+                title=row[8],
+                sources=(f"msrc:{row[9]}",),
+                notes=(f"installation assumed: {installation}",) if assumed else (),
+            )
+            _merge(merged, ("windows", release_name(build.build), str(installation), cve), finding)
+
+    # --- .NET / PowerShell products in MSRC ---------------------------------------------
+
+    def _msrc_product(
+        self,
+        component: SbomComponent,
+        kind: str,
+        identity: tuple[str, ...],
+        merged: dict[tuple[str, ...], Finding],
+    ) -> None:
+        parts = component.version.split(".")
+        if len(parts) < 2:
+            return
+        product = (".NET " if kind == "dotnet" else "PowerShell ") + ".".join(parts[:2])
+        rows = self._conn.execute(
+            "SELECT cve, kb, fixed_build, severity, cvss_score, exploited, title, source_id "
+            "FROM msrc_fixes WHERE kind = ? AND product_key = ?",
+            (kind, product.lower()),
+        ).fetchall()
+        try:
+            have = ver.parse("NuGet", component.version)
+        except ver.VersionError:
+            return
+        best: dict[str, tuple[Any, ...]] = {}
+        for row in rows:
+            try:
+                fixed = ver.parse("NuGet", row[2])
+            except ver.VersionError:
+                continue
+            if not have < fixed:
+                continue
+            previous = best.get(row[0])
+            if previous is None or fixed < ver.parse("NuGet", previous[2]):
+                best[row[0]] = row
+        for cve, row in best.items():
+            finding = Finding(
+                vuln_id=cve,
+                ids=(cve,),
+                kind=kind,
+                component=component.name,
+                version=component.version,
+                purl=component.purl,
+                ecosystem=kind,
+                severity=severity_of(row[3], row[4]),
+                cvss_score=row[4],
+                fixed=row[2],
+                kb=f"KB{row[1]}" if row[1] else "",
+                exploited=bool(row[5]),
+                title=row[6],
+                sources=(f"msrc:{row[7]}",),
+            )
+            _merge(merged, (*identity, cve), finding)
+
+    # --- OSV packages ---------------------------------------------------------------------
+
+    def _packages(
+        self,
+        component: SbomComponent,
+        identity: tuple[str, ...] | None,
+        merged: dict[tuple[str, ...], Finding],
+        *,
+        kind: str,
+    ) -> None:
+        ref = package_ref(component)
+        if ref is None or not component.version:
+            return
+        names = {ver.name_key(ref.ecosystem, ref.name)}
+        if ref.source_name:
+            names.add(ver.name_key(ref.ecosystem, ref.source_name))
+        base_identity = identity or (
+            "package",
+            ref.ecosystem,
+            ver.name_key(ref.ecosystem, ref.name),
+            component.version,
+        )
+        for name in names:
+            rows = self._conn.execute(
+                "SELECT f.advisory_id, f.release, f.ranges, f.versions, a.aliases, a.severity, "
+                "a.cvss_score, a.summary, a.source_id FROM affected f "
+                "JOIN advisories a ON a.id = f.advisory_id "
+                "WHERE f.ecosystem = ? AND f.name_key = ?",
+                (ref.ecosystem, name),
+            ).fetchall()
+            for row in rows:
+                if not _release_matches(row[1], ref.release):
+                    continue
+                hit, fixed = _affected(ref.ecosystem, component.version, row[2], row[3])
+                if not hit:
+                    continue
+                aliases = tuple(json.loads(row[4]))
+                primary = _primary_id(row[0], aliases)
+                finding = Finding(
+                    vuln_id=primary,
+                    ids=tuple(dict.fromkeys((row[0], *aliases))),
+                    kind=kind,
+                    component=component.name,
+                    version=component.version,
+                    purl=component.purl,
+                    ecosystem=ref.ecosystem,
+                    severity=severity_of(row[5], row[6]),
+                    cvss_score=row[6],
+                    fixed=fixed,
+                    kb="",
+                    exploited=False,
+                    title=row[7],
+                    sources=(f"osv:{row[8]}",),
+                )
+                _merge(merged, (*base_identity, primary), finding)
+
+
+def _affected(
+    ecosystem: str, version: str, ranges_json: str, versions_json: str
+) -> tuple[bool, str]:
+    """(affected, earliest fixed version above ``version`` or "")."""
+    from chainproof.vuln.interface import OsvRange
+
+    listed: tuple[str, ...] = tuple(json.loads(versions_json))
+    ranges: list[OsvRange] = [
+        OsvRange(kind, tuple((e[0], e[1]) for e in events))
+        for kind, events in json.loads(ranges_json)
+    ]
+    try:
+        hit_ranges = [r for r in ranges if ver.in_range(ecosystem, version, r)]
+    except ver.VersionError:
+        # The component's own version does not parse in its ecosystem: only exact listing.
+        hit_ranges = []
+    if not hit_ranges and not (listed and ver.in_versions(ecosystem, version, listed)):
+        return False, ""
+    candidates = [v for r in hit_ranges for v in ver.fixed_versions(r)]
+    fixed = ""
+    for text in candidates:
+        try:
+            if ver.parse(ecosystem, version) < ver.parse(ecosystem, text) and (
+                not fixed or ver.parse(ecosystem, text) < ver.parse(ecosystem, fixed)
+            ):
+                fixed = text
+        except ver.VersionError:
+            continue
+    return True, fixed
+
+
+def _merge(merged: dict[tuple[str, ...], Finding], key: tuple[str, ...], new: Finding) -> None:
+    old = merged.get(key)
+    if old is None:
+        merged[key] = new
+        return
+    keep = old if SEVERITY_ORDER[old.severity] >= SEVERITY_ORDER[new.severity] else new
+    also = set(old.also) | set(new.also)
+    for f in (old, new):
+        if f.component != keep.component or f.version != keep.version:
+            also.add(f"{f.component}@{f.version}")
+    merged[key] = replace(
+        keep,
+        ids=tuple(dict.fromkeys((*old.ids, *new.ids))),
+        sources=tuple(dict.fromkeys((*old.sources, *new.sources))),
+        fixed=old.fixed or new.fixed,
+        kb=old.kb or new.kb,
+        exploited=old.exploited or new.exploited,
+        title=old.title or new.title,
+        also=tuple(sorted(also - {f"{keep.component}@{keep.version}"})),
+    )

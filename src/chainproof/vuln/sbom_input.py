@@ -1,0 +1,148 @@
+"""What the matcher reads from an SBOM, and readers for CycloneDX and SPDX JSON.
+
+:class:`SbomComponent` is deliberately small so that the in-memory SBOM of ``chainproof sbom``
+(issue 3) can be mapped onto it without a file round-trip. Properties the matcher understands
+(CycloneDX ``properties`` / SPDX ``annotations`` carry them in files):
+
+==============================  ===============================================================
+``chainproof:windows:build``    Windows build, ``20348``
+``chainproof:windows:ubr``      update build revision, ``2227``
+``chainproof:windows:installation``  ``Server Core`` / ``Nano Server`` / ``Server``
+``chainproof:installed``        ``false`` for something declared but not on disk (a runtime
+                                pack named in deps.json that is not shipped): never matched
+==============================  ===============================================================
+
+An ``operating-system`` component named like Windows with version ``10.0.B.U`` (how Trivy and
+Syft describe a Windows base) is read as the Windows build when the properties are absent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from chainproof.errors import MalformedError, NotFoundError, UnsupportedError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+PROP_BUILD = "chainproof:windows:build"
+PROP_UBR = "chainproof:windows:ubr"
+PROP_INSTALLATION = "chainproof:windows:installation"
+PROP_INSTALLED = "chainproof:installed"
+
+MAX_SBOM_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SbomComponent:
+    name: str
+    version: str
+    purl: str = ""
+    #: CycloneDX component type (library, operating-system, application, framework…).
+    type: str = "library"
+    properties: tuple[tuple[str, str], ...] = field(default=(), hash=False)
+
+    def prop(self, key: str) -> str:
+        for k, v in self.properties:
+            if k == key:
+                return v
+        return ""
+
+    @property
+    def installed(self) -> bool:
+        return self.prop(PROP_INSTALLED).lower() != "false"
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _cyclonedx(doc: dict[str, Any], origin: str) -> list[SbomComponent]:
+    out: list[SbomComponent] = []
+    metadata = doc.get("metadata")
+    roots: list[Any] = []
+    if isinstance(metadata, dict) and isinstance(metadata.get("component"), dict):
+        roots.append(metadata["component"])
+    roots.extend(doc.get("components") or [])
+    stack = list(roots)
+    while stack:
+        comp = stack.pop(0)
+        if not isinstance(comp, dict):
+            raise MalformedError(f"{origin}: a CycloneDX component is not an object")
+        props = tuple(
+            (_str(p.get("name")), _str(p.get("value")))
+            for p in comp.get("properties") or []
+            if isinstance(p, dict)
+        )
+        out.append(
+            SbomComponent(
+                name=_str(comp.get("name")),
+                version=_str(comp.get("version")),
+                purl=_str(comp.get("purl")),
+                type=_str(comp.get("type")) or "library",
+                properties=props,
+            )
+        )
+        stack.extend(comp.get("components") or [])
+    return out
+
+
+def _spdx(doc: dict[str, Any], origin: str) -> list[SbomComponent]:
+    out: list[SbomComponent] = []
+    for pkg in doc.get("packages") or []:
+        if not isinstance(pkg, dict):
+            raise MalformedError(f"{origin}: an SPDX package is not an object")
+        purl = ""
+        for ref in pkg.get("externalRefs") or []:
+            if isinstance(ref, dict) and ref.get("referenceType") == "purl":
+                purl = _str(ref.get("referenceLocator"))
+        props: list[tuple[str, str]] = []
+        for note in pkg.get("annotations") or []:
+            # chainproof writes "key=value" annotation comments for its properties.
+            comment = _str(note.get("comment")) if isinstance(note, dict) else ""
+            key, sep, value = comment.partition("=")
+            if sep and key.startswith("chainproof:"):
+                props.append((key, value))
+        purpose = _str(pkg.get("primaryPackagePurpose")).lower().replace("_", "-")
+        out.append(
+            SbomComponent(
+                name=_str(pkg.get("name")),
+                version=_str(pkg.get("versionInfo")),
+                purl=purl,
+                type=purpose or "library",
+                properties=tuple(props),
+            )
+        )
+    return out
+
+
+def parse_sbom(data: bytes, origin: str) -> list[SbomComponent]:
+    if len(data) > MAX_SBOM_BYTES:
+        raise MalformedError(f"{origin}: {len(data)} bytes exceeds the SBOM size limit")
+    # Size-bounded, and depth-bounded by the C parser's recursion limit: the pure-Python
+    # depth pre-scan of loads_bounded costs about a second on a 10,000-component SBOM.
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise MalformedError(f"{origin}: malformed JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise MalformedError(f"{origin}: expected a JSON object")
+    if doc.get("bomFormat") == "CycloneDX":
+        return _cyclonedx(doc, origin)
+    if _str(doc.get("spdxVersion")).startswith("SPDX-2"):
+        return _spdx(doc, origin)
+    if "@context" in doc and "spdx" in str(doc.get("@context")).lower():
+        raise UnsupportedError(f"{origin}: SPDX 3 JSON-LD is not supported; use SPDX 2.x JSON")
+    raise UnsupportedError(f"{origin}: not a CycloneDX or SPDX 2.x JSON document")
+
+
+def read_sbom(path: Path) -> list[SbomComponent]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFoundError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise NotFoundError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse_sbom(data, str(path))
