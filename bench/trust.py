@@ -207,7 +207,51 @@ def _run(rounds: int, tmp: Path) -> None:
     print(f"  chainproof bundle vs sigstore-python          {ours / peer:6.2f}x (higher is faster)")
     print(f"  ECDSA floor / chainproof mixed (warm)         {floor_ec / warm:6.1f}x")
     print(f"  RSA-PSS floor / chainproof mixed (warm)       {floor_rsa / warm:6.1f}x")
+    _signing(rounds, tmp)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak:.0f} MiB (one core, single process)")
+
+
+def _signing(rounds: int, tmp: Path) -> None:
+    """Signing: in memory, and sign + write into an OCI layout, next to the bare-sign floor.
+
+    No signing peer runs offline here: cosign is not packaged, and sigstore-python signs only
+    keyless (Fulcio + Rekor over the network). The floor is one ECDSA-P256 signature.
+    """
+    from chainproof.demo.sample import SAMPLE_TAG, build_sample
+    from chainproof.trust.publish import sign_reference
+    from chainproof.trust.sign import sign_image
+    from chainproof.trust.signing import generate_key
+
+    print("signing (ECDSA-P256; the count is signatures):")
+    key = generate_key()
+    subject = Digest.of(b"bench subject")
+    memory = _timed(
+        "sign_image, in memory (payload + manifest)",
+        rounds * 10,
+        1,
+        lambda: int(bool(sign_image(subject, key, "registry.example/bench"))),
+    )
+    layout = tmp / "sign-layout"
+    build_sample(layout)
+    image = f"oci:{layout}:{SAMPLE_TAG}"
+    # Each round appends one layer to the .sig manifest, as cosign does, so later rounds
+    # rewrite a slightly larger manifest.
+    written = _timed(
+        "sign + write into an OCI layout (resolve, append)",
+        rounds,
+        1,
+        lambda: int(bool(sign_reference(image, key))),
+    )
+    floor_key = ec.generate_private_key(ec.SECP256R1())
+    floor = _timed(
+        "cryptography ECDSA-P256 sign (floor)",
+        rounds * 50,
+        1,
+        lambda: int(bool(floor_key.sign(b"payload", ec.ECDSA(hashes.SHA256())))),
+    )
+    print(f"  sign floor / in-memory sign_image              {floor / memory:6.1f}x")
+    print(f"  sign floor / sign into a layout                {floor / written:6.1f}x")
 
 
 def _peers(rounds: int, bundle_trust: TrustInputs) -> tuple[float, float, float]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chainproof.demo.run import SigningResult
     from chainproof.sbom.model import Sbom
 
 
@@ -29,10 +30,46 @@ class Section:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="build a sample Windows-format image and walk through what chainproof checks",
+        help="build a sample Windows-format image and walk through what chainproof checks "
+        "(integrity, signing, lint, vulnerabilities, audit)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.set_defaults(handler=run)
+
+
+def _signature(verdict: Any) -> str:
+    check = next((c for c in verdict.checks if c.id == "signature.verified"), None)
+    return f"{check.status}: {check.message}" if check is not None else "(no signature check)"
+
+
+def _signing_section(signing: SigningResult) -> Section:
+    lines = [
+        f"signed a copy with an ephemeral ECDSA-P256 key: tag {signing.tag}",
+        f"  verify with the key:             {_signature(signing.signed)}",
+        f"  verify with an unrelated key:    {_signature(signing.wrong_key)}",
+        f"  tampered copy (tag re-pointed):  {_signature(signing.tampered)}",
+        *(
+            f"  [{'ok ' if step.passed else 'BAD'}] in memory, {step.title}: {step.detail}"
+            for step in signing.steps
+        ),
+    ]
+    data = {
+        "tag": signing.tag,
+        "signed": signing.signed.to_json(),
+        "wrong_key": signing.wrong_key.to_json(),
+        "tampered": signing.tampered.to_json(),
+        "steps": [
+            {"title": s.title, "passed": s.passed, "detail": s.detail} for s in signing.steps
+        ],
+        "as_expected": signing.as_expected,
+    }
+    return Section(
+        "sign: cosign signature with a fresh key, verified; a wrong key and a tampered copy fail",
+        "\n".join(lines),
+        "signing",
+        data,
+        signing.as_expected,
+    )
 
 
 def _sections(work: Path) -> tuple[list[Section], dict[str, Any]]:
@@ -64,6 +101,7 @@ def _sections(work: Path) -> tuple[list[Section], dict[str, Any]]:
             result.corrupted.to_json(),
             result.as_expected,
         ),
+        *([_signing_section(result.signing)] if result.signing is not None else []),
         Section(
             "what is inside the intact image (chainproof sbom: OS build, KB, components)",
             render_table(result.sbom).rstrip("\n") if result.sbom is not None else "(none)",

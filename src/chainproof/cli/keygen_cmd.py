@@ -13,8 +13,9 @@ from chainproof.errors import InputError, UsageError
 if TYPE_CHECKING:
     import argparse
 
-#: Same variable cosign reads, so scripts written for cosign keep working.
-PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 - a variable name, not a password
+#: chainproof's own variable first, then the one cosign reads, so cosign scripts keep working.
+PASSWORD_ENV = "CHAINPROOF_PASSWORD"  # noqa: S105 - a variable name, not a password
+COSIGN_PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 - a variable name, not a password
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--password-file",
         metavar="FILE",
-        help=f"read the password from FILE (else ${PASSWORD_ENV}, else a prompt)",
+        help=f"read the password from FILE (else ${PASSWORD_ENV} or ${COSIGN_PASSWORD_ENV}, "
+        "else a prompt)",
     )
     parser.add_argument("--force", action="store_true", help="overwrite existing files")
     parser.set_defaults(handler=run)
@@ -48,10 +50,13 @@ def read_password(password_file: str | None, *, confirm: bool) -> bytes:
             return Path(password_file).read_bytes().rstrip(b"\r\n")
         except OSError as exc:
             raise InputError(f"password file {password_file}: {exc.strerror}") from None
-    if PASSWORD_ENV in os.environ:
-        return os.environ[PASSWORD_ENV].encode()
+    for variable in (PASSWORD_ENV, COSIGN_PASSWORD_ENV):
+        if variable in os.environ:
+            return os.environ[variable].encode()
     if not sys.stdin.isatty():
-        raise UsageError(f"no password: use --password-file or set {PASSWORD_ENV}")
+        raise UsageError(
+            f"no password: use --password-file or set {PASSWORD_ENV} (or {COSIGN_PASSWORD_ENV})"
+        )
     first = getpass.getpass("Enter password for private key: ")
     if confirm and getpass.getpass("Enter password for private key again: ") != first:
         raise UsageError("passwords do not match")

@@ -29,6 +29,8 @@ COMMAND_MODULES = (
     "chainproof.cli.db_cmd",
     "chainproof.cli.audit_cmd",
     "chainproof.cli.sbom_cmd",
+    "chainproof.cli.sign_cmd",
+    "chainproof.cli.attest_cmd",
 )
 
 

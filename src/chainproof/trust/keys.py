@@ -235,6 +235,11 @@ def _backend(uri: str) -> KeyBackend:
     raise UnsupportedError(f"unknown key URI scheme {scheme!r} in {uri!r}")
 
 
+def is_file_key(uri: str) -> bool:
+    """Whether ``uri`` names a key file (cosign's encrypted format for private keys)."""
+    return _scheme(uri) in FileKeyBackend.schemes
+
+
 def load_key(uri: str) -> VerificationKey:
     """The public key a ``--key`` value names."""
     return _backend(uri).load_public(uri)

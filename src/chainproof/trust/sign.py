@@ -45,21 +45,26 @@ class Attachment:
     manifest: bytes
     media_type: str
     blobs: dict[str, bytes] = field(default_factory=dict)
+    #: Set for OCI 1.1 referrers (manifests with a ``subject``); empty for cosign's tag schema.
+    artifact_type: str = ""
 
     @property
     def digest(self) -> Digest:
         return Digest.of(self.manifest)
 
 
-def simplesigning_payload(subject: Digest, repository: str) -> bytes:
-    """cosign's payload, byte for byte (compact JSON, ``optional: null``)."""
+def simplesigning_payload(
+    subject: Digest, repository: str, annotations: dict[str, str] | None = None
+) -> bytes:
+    """cosign's payload, byte for byte (compact JSON; ``optional`` is null or the sorted
+    ``-a key=value`` annotations, as Go marshals a map)."""
     doc = {
         "critical": {
             "identity": {"docker-reference": repository},
             "image": {"docker-manifest-digest": str(subject)},
             "type": "cosign container image signature",
         },
-        "optional": None,
+        "optional": dict(sorted(annotations.items())) if annotations else None,
     }
     return json.dumps(doc, separators=(",", ":")).encode()
 
@@ -133,9 +138,10 @@ def sign_image(
     repository: str,
     *,
     existing: RawManifest | None = None,
+    annotations: dict[str, str] | None = None,
 ) -> Attachment:
     """The ``.sig`` attachment with one more signature of ``subject``."""
-    payload = simplesigning_payload(subject, repository)
+    payload = simplesigning_payload(subject, repository, annotations)
     layer = (SIMPLESIGNING_MEDIA_TYPE, payload, _signature_annotations(key, payload))
     return _assemble(attachment_tag(subject, "sig"), [layer], existing, {})
 

@@ -38,12 +38,15 @@ from chainproof.oci.registry.options import RegistryOptions
 from chainproof.oci.sources.interface import CHUNK_SIZE, RawManifest
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 MAX_SMALL_BODY = 64 * 1024  # token responses and error documents
 MAX_REDIRECTS = 5
 MAX_REFERRER_PAGES = 64
+#: Blobs up to this size go up in one PUT; larger ones in PATCH chunks of UPLOAD_CHUNK.
+MONOLITHIC_LIMIT = 16 * 1024 * 1024
+UPLOAD_CHUNK = 8 * 1024 * 1024
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 #: Schema 1 is asked for too, so the parser sees it and refuses it with a clear message
@@ -56,6 +59,19 @@ _KNOWN_MANIFEST_TYPES = mt.INDEX_TYPES | mt.MANIFEST_TYPES | mt.SCHEMA1_TYPES
 class _Token:
     value: str
     expires: float
+
+
+@dataclass(frozen=True)
+class PushedManifest:
+    """What a manifest PUT produced; ``subject_processed`` is the OCI-Subject answer (the
+    registry indexed the ``subject`` for the referrers API)."""
+
+    digest: Digest
+    subject_processed: bool = False
+
+
+def _push_scope(repository: str) -> str:
+    return f"repository:{repository}:pull,push"
 
 
 def _one_line(text: str, limit: int = 200) -> str:
@@ -135,6 +151,7 @@ class RegistryClient:
         headers: dict[str, str] | None = None,
         *,
         data: dict[str, str] | None = None,
+        content: bytes | None = None,
     ) -> httpx.Response:
         """One request with retries on 429/5xx and connection errors; the body left unread."""
         try:
@@ -150,7 +167,9 @@ class RegistryClient:
         for attempt in range(attempts):
             last = attempt == attempts - 1
             try:
-                request = self._http.build_request(method, url, headers=headers, data=data)
+                request = self._http.build_request(
+                    method, url, headers=headers, data=data, content=content
+                )
                 response = self._http.send(request, stream=True)
             except httpx.TransportError as exc:
                 if target.scheme == "https" and _tls.is_tls_failure(exc):
@@ -338,9 +357,26 @@ class RegistryClient:
 
     def _get(self, path: str, scope: str, headers: dict[str, str]) -> httpx.Response:
         """GET on the registry with auth (one renewal on 401) and hand-followed redirects."""
-        url = self._base() + path
+        response, auth = self._call("GET", self._base() + path, scope, headers)
+        return self._follow(response, {**headers, **auth})
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        scope: str,
+        headers: dict[str, str],
+        content: bytes | None = None,
+    ) -> tuple[httpx.Response, dict[str, str]]:
+        """One request with auth (one renewal on 401); returns the response and the auth used.
+
+        Credentials go only to the registry itself: an upload URL on another host (blob
+        storage behind the registry) gets the request without them.
+        """
+        if _authority(httpx.URL(url)) != _authority(httpx.URL(self._base())):
+            return self._send(method, url, headers, content=content), {}
         auth = self._auth_headers(scope)
-        response = self._send("GET", url, {**headers, **auth})
+        response = self._send(method, url, {**headers, **auth}, content=content)
         if response.status_code == 401:
             challenges = _auth.parse_challenges(response.headers.get("www-authenticate", ""))
             bearer = next((c for c in challenges if c.scheme == "bearer"), None)
@@ -356,8 +392,8 @@ class RegistryClient:
             if retry_auth:
                 response.close()
                 auth = retry_auth
-                response = self._send("GET", url, {**headers, **auth})
-        return self._follow(response, {**headers, **auth})
+                response = self._send(method, url, {**headers, **auth}, content=content)
+        return response, auth
 
     def _follow(self, response: httpx.Response, headers: dict[str, str]) -> httpx.Response:
         origin = _authority(response.request.url)
@@ -434,6 +470,137 @@ class RegistryClient:
         if response.status_code != 200:
             raise self._fail(response, f"blob {digest.short()} in {repository}")
         return response
+
+    # -- pushing -----------------------------------------------------------------------
+
+    def blob_exists(self, repository: str, digest: Digest) -> bool:
+        """Whether the repository already holds the blob (``HEAD``; a redirect means yes)."""
+        response, _ = self._call(
+            "HEAD", f"{self._base()}/v2/{repository}/blobs/{digest}", _push_scope(repository), {}
+        )
+        if response.status_code == 200 or response.status_code in _REDIRECT_STATUS:
+            response.close()
+            return True
+        if response.status_code == 404:
+            response.close()
+            return False
+        raise self._fail(response, f"blob {digest.short()} in {repository}")
+
+    def push_blob(self, repository: str, data: bytes) -> Digest:
+        """Upload ``data`` unless the registry has it: one POST + PUT, chunked when large."""
+        digest = Digest.of(data)
+        if self.blob_exists(repository, digest):
+            return digest
+        if len(data) <= MONOLITHIC_LIMIT:
+            location = self._start_upload(repository, digest)
+            self._finish_upload(location, digest, data, repository)
+        else:
+            chunks = (data[i : i + UPLOAD_CHUNK] for i in range(0, len(data), UPLOAD_CHUNK))
+            self.push_blob_chunks(repository, digest, chunks)
+        return digest
+
+    def push_blob_chunks(self, repository: str, digest: Digest, chunks: Iterable[bytes]) -> None:
+        """Upload a blob piece by piece (``PATCH`` with Content-Range), closed by a PUT.
+
+        The registry checks the digest when the upload closes; a wrong one is refused there
+        and nothing becomes visible under it.
+        """
+        location = self._start_upload(repository, digest)
+        offset = 0
+        what = f"upload of blob {digest.short()} to {repository}"
+        for chunk in chunks:
+            if not chunk:
+                continue
+            headers = {
+                "Content-Type": "application/octet-stream",
+                "Content-Range": f"{offset}-{offset + len(chunk) - 1}",
+            }
+            response, _ = self._call(
+                "PATCH", location, _push_scope(repository), headers, content=chunk
+            )
+            if response.status_code != 202:
+                raise self._fail(response, what)
+            location = self._upload_location(response, what)
+            response.close()
+            offset += len(chunk)
+        self._finish_upload(location, digest, b"", repository)
+
+    def _start_upload(self, repository: str, digest: Digest) -> str:
+        what = f"upload of blob {digest.short()} to {repository}"
+        response, _ = self._call(
+            "POST",
+            f"{self._base()}/v2/{repository}/blobs/uploads/",
+            _push_scope(repository),
+            {},
+            content=b"",
+        )
+        if response.status_code != 202:
+            raise self._fail(response, what)
+        location = self._upload_location(response, what)
+        response.close()
+        return location
+
+    def _upload_location(self, response: httpx.Response, what: str) -> str:
+        location = response.headers.get("location", "")
+        if not location:
+            response.close()
+            raise RegistryError(f"{self.host} answered the {what} without a Location")
+        try:
+            return str(response.request.url.join(location))
+        except httpx.InvalidURL:
+            response.close()
+            raise RegistryError(f"{self.host}: invalid upload Location for the {what}") from None
+
+    def _finish_upload(self, location: str, digest: Digest, data: bytes, repository: str) -> None:
+        url = httpx.URL(location).copy_merge_params({"digest": str(digest)})
+        headers = {"Content-Type": "application/octet-stream"}
+        response, _ = self._call("PUT", str(url), _push_scope(repository), headers, content=data)
+        if response.status_code not in (201, 204):
+            raise self._fail(response, f"upload of blob {digest.short()} to {repository}")
+        response.close()
+
+    def put_manifest(
+        self, repository: str, reference: str, data: bytes, media_type: str
+    ) -> PushedManifest:
+        """PUT a manifest under a tag or its digest; every blob it names must be pushed first."""
+        digest = Digest.of(data)
+        what = (
+            f"manifest {repository}:{reference}"
+            if ":" not in reference
+            else (f"manifest {repository}@{reference}")
+        )
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise MalformedError(f"{what}: larger than the {MAX_MANIFEST_BYTES}-byte limit")
+        response, _ = self._call(
+            "PUT",
+            f"{self._base()}/v2/{repository}/manifests/{reference}",
+            _push_scope(repository),
+            {"Content-Type": media_type},
+            content=data,
+        )
+        if response.status_code not in (200, 201, 202):
+            raise self._fail(response, f"push of {what}")
+        announced = response.headers.get("docker-content-digest", "").strip()
+        subject = response.headers.get("oci-subject", "").strip()
+        response.close()
+        if announced and announced != str(digest):
+            raise RegistryError(
+                f"{self.host} stored {what} as {_one_line(announced, 80)}, not {digest}"
+            )
+        return PushedManifest(digest, subject_processed=bool(subject))
+
+    def supports_referrers(self, repository: str, subject: Digest) -> bool:
+        """Whether the registry serves the referrers API (distribution 2.x answers 404)."""
+        response = self._get(
+            f"/v2/{repository}/referrers/{subject}",
+            f"repository:{repository}:pull",
+            {"Accept": mt.OCI_INDEX},
+        )
+        status = response.status_code
+        if status in (200, 404):
+            response.close()
+            return status == 200
+        raise self._fail(response, f"referrers of {subject.short()}")
 
     def url_response(self, url: str) -> httpx.Response:
         """An open response for an external URL (foreign layers): never any credentials."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import os
+import re
 import tarfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -117,6 +118,16 @@ def _stream(files: _Files, relpath: str) -> Iterator[bytes]:
             yield chunk
 
 
+_ATTACHMENT_TAG = re.compile(r"^[a-z0-9]+-[0-9a-f]{32,128}(\.[a-z]+)?$")
+
+
+def _is_attachment(entry: Descriptor) -> bool:
+    name = entry.annotations.get(REF_NAME, "")
+    if name:
+        return bool(_ATTACHMENT_TAG.match(name))
+    return bool(entry.artifact_type)
+
+
 class LayoutSource(ImageSource):
     """An OCI image layout: ``oci-layout``, ``index.json`` and ``blobs/<alg>/<hex>``."""
 
@@ -187,7 +198,9 @@ class LayoutSource(ImageSource):
         return [d.annotations[REF_NAME] for d in self._entries() if REF_NAME in d.annotations]
 
     def _choose(self) -> Descriptor:
-        entries = self._entries()
+        # Signatures, attestations and referrers written into the layout (cosign save, oras,
+        # chainproof sign) are not candidates for "the" image of an untagged reference.
+        entries = [e for e in self._entries() if not _is_attachment(e)]
         if self.tag:
             found = [d for d in entries if d.annotations.get(REF_NAME) == self.tag]
             if not found:
