@@ -20,6 +20,7 @@ from chainproof.lint import shells
 from chainproof.lint.config import LintConfig
 from chainproof.lint.engine import run_rules
 from chainproof.lint.model import Finding, Instruction
+from chainproof.lint.parse import KNOWN_INSTRUCTIONS
 from chainproof.lint.unit import Run, Stage, Unit, run_script
 
 if TYPE_CHECKING:
@@ -33,27 +34,8 @@ _SHELL_PREFIX_RE = re.compile(
 )
 _NOP_RE = re.compile(r"^#\(nop\)\s*")
 _BUILDKIT_SUFFIX = " # buildkit"
-_KEYWORDS = frozenset(
-    [
-        "ADD",
-        "ARG",
-        "CMD",
-        "COPY",
-        "ENTRYPOINT",
-        "ENV",
-        "EXPOSE",
-        "HEALTHCHECK",
-        "LABEL",
-        "MAINTAINER",
-        "ONBUILD",
-        "RUN",
-        "SHELL",
-        "STOPSIGNAL",
-        "USER",
-        "VOLUME",
-        "WORKDIR",
-    ]
-)
+# Instructions a history line may carry (FROM never appears in history).
+_KEYWORDS = KNOWN_INSTRUCTIONS - {"FROM"}
 
 
 def _split_build_args(text: str) -> tuple[list[str], str]:
