@@ -116,7 +116,14 @@ def main() -> int:
     out = WORK / "skopeo-out"
     results: dict[str, tuple[float, int]] = {}
     tools = {
-        "chainproof": [chainproof, "verify", "--no-progress", f"oci:{layout}:{TAG}"],
+        "chainproof": [
+            chainproof,
+            "verify",
+            "--no-progress",
+            "--checks",
+            "integrity",
+            f"oci:{layout}:{TAG}",
+        ],
     }
     if skopeo:
         source, target = f"oci:{layout}:{TAG}", f"oci:{out}:{TAG}"

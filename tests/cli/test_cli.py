@@ -198,3 +198,17 @@ def test_verify_appends_its_verdict_to_the_audit_log(
         assert '"pass"' in out
     code, _, _ = _run(capsys, "audit", "verify", "--log", str(log))
     assert code == 0
+
+
+def test_verify_checks_selects_families(
+    capsys: pytest.CaptureFixture[str], windows_layout: Path
+) -> None:
+    code, out, _ = _run(
+        capsys, "verify", "--format", "json", "--checks", "lint", f"oci:{windows_layout}"
+    )
+    assert code == 0
+    families = {c["id"].split(".")[0] for c in json.loads(out)["checks"]}
+    assert families == {"integrity", "lint"}
+    code, _, err = _run(capsys, "verify", "--checks", "nonsense", f"oci:{windows_layout}")
+    assert code == 2
+    assert "unknown check family nonsense" in err

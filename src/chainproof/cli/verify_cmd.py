@@ -29,6 +29,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
+        "--checks",
+        metavar="FAMILY[,FAMILY]",
+        help="run only these check families (integrity, signature, attestation, sbom, vuln, "
+        "lint); default: all",
+    )
+    parser.add_argument(
         "--lint-config",
         metavar="FILE",
         help="lint config (TOML) for the lint.* checks; default: fail only on high/critical",
@@ -59,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from chainproof.checks.registry import select_checks
     from chainproof.report import verdict as render
     from chainproof.trust.check import trust_inputs
     from chainproof.verify import verify_image
@@ -79,7 +86,11 @@ def run(args: argparse.Namespace) -> int:
         options["lint_config"] = load(args.lint_config)
     with layer_progress(not args.no_progress) as progress:
         verdict = verify_image(
-            args.image, open_options_from_args(args), options=options, progress=progress
+            args.image,
+            open_options_from_args(args),
+            checks=select_checks(args.checks) if args.checks else None,
+            options=options,
+            progress=progress,
         )
     text = (
         render.to_json(verdict)
