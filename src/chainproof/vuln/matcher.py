@@ -82,14 +82,21 @@ _DISTRO_ECOSYSTEMS = {
     ("rpm", "opensuse"): "openSUSE",
     ("rpm", "suse"): "SUSE",
 }
-#: Source-package hints that Trivy and Syft attach to binary distro packages.
-_SOURCE_NAME_PROPS = ("aquasecurity:trivy:SrcName", "syft:metadata:source")
+#: Source-package hints attached to binary distro packages (Debian and Alpine advisories
+#: name the source package): chainproof's own catalogers, Trivy, Syft.
+_SOURCE_NAME_PROPS = (
+    "chainproof:deb:source",
+    "chainproof:apk:origin",
+    "aquasecurity:trivy:SrcName",
+    "syft:metadata:source",
+)
 
 _RUNTIME_RE = re.compile(
     r"^(?:runtimepack\.)?(Microsoft\.(?:NETCore|AspNetCore|WindowsDesktop)\.App)"
     r"(?:\.Runtime\.[A-Za-z0-9_.-]+)?$",
     re.IGNORECASE,
 )
+_GO_TOOLCHAIN = re.compile(r"^go\d")
 _POWERSHELL_NAMES = {"powershell", "pwsh", "microsoft.powershell"}
 
 
@@ -429,6 +436,9 @@ class Matcher:
         ref = package_ref(component)
         if ref is None or not component.version:
             return
+        if ref.ecosystem == "Go" and _GO_TOOLCHAIN.match(component.version):
+            # Go binaries record their toolchain as "go1.21.5"; OSV's stdlib ranges say "1.21.5".
+            component = replace(component, version=component.version[2:].split(" ", 1)[0])
         names = {ver.name_key(ref.ecosystem, ref.name)}
         if ref.source_name:
             names.add(ver.name_key(ref.ecosystem, ref.source_name))
