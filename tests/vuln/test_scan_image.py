@@ -249,3 +249,23 @@ def test_scan_needs_exactly_one_input(
     # A missing database is reported before any layer is read.
     assert main(["scan", "--db", str(tmp_path / "none.db"), december_image]) == 2
     assert "none.db" in capsys.readouterr().err
+
+
+def test_powershell_named_by_deps_json_and_pe_resources_is_one_identity(
+    fixture_db: Path,
+) -> None:
+    from chainproof.vuln.db import AdvisoryDB
+    from chainproof.vuln.matcher import Matcher
+    from chainproof.vuln.sbom_input import SbomComponent
+
+    with AdvisoryDB(fixture_db) as db:
+        result = Matcher(db).match(
+            [
+                SbomComponent("pwsh", "7.4.0", type="application"),
+                # pwsh.exe's version resource, as the PE cataloger reports it.
+                SbomComponent("PowerShell", "7.4.0 SHA: 0123abcd", type="application"),
+            ]
+        )
+    assert [(f.kind, f.vuln_id, f.fixed, f.also) for f in result.findings] == [
+        ("powershell", "CVE-2024-0057", "7.4.1", ("PowerShell@7.4.0",))
+    ]

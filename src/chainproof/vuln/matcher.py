@@ -307,8 +307,10 @@ class Matcher:
                 self._packages(component, identity, merged, kind="dotnet")
                 continue
             if _is_powershell(component):
-                identity = ("powershell", component.version)
-                self._msrc_product(component, "powershell", identity, merged)
+                # pwsh.exe / pwsh.dll version resources say "7.4.0 SHA: <commit>".
+                pwsh = replace(component, version=component.version.split(" ", 1)[0])
+                identity = ("powershell", pwsh.version)
+                self._msrc_product(pwsh, "powershell", identity, merged)
                 continue
             self._packages(component, None, merged, kind="package")
         result.findings = sorted(
