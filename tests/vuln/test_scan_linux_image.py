@@ -138,3 +138,42 @@ def test_alpine_image_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[s
     writer.tag(writer.add_image([layer], os="linux", tag="t"))
     findings = _findings(capsys, "--db", str(db_path), f"oci:{tmp_path / 'layout'}:t")
     assert [(f["component"], f["id"]) for f in findings] == [("libcrypto3", "TEST-APK-1")]
+
+
+def test_rpm_distributions_as_chainproofs_rpm_cataloger_names_them(tmp_path: Path) -> None:
+    records = [
+        ("TEST-RH-9", "Red Hat:enterprise_linux:9::appstream", "openssl", "1:3.0.7-27.el9"),
+        ("TEST-RH-8", "Red Hat:enterprise_linux:8::baseos", "openssl", "1:9.9.9-1.el8"),
+        ("TEST-SLES", "SUSE:Linux Enterprise Server 15 SP5", "libopenssl3", "3.0.8-150500.5.14.1"),
+        ("TEST-LEAP", "openSUSE:Leap 15.5", "curl", "8.0.1-150400.5.41.1"),
+    ]
+    db_path = tmp_path / "a.db"
+    with AdvisoryDB(db_path) as db:
+        db.import_batches(
+            [(parse_bytes(_osv(i, eco, name, fixed), i), i) for i, eco, name, fixed in records]
+        )
+
+        def rpm(distro: str, name: str, version: str, epoch: str = "") -> SbomComponent:
+            os_id = distro.rpartition("-")[0]
+            return SbomComponent(
+                name,
+                version,
+                f"pkg:rpm/{os_id}/{name}@{version}?arch=x86_64&distro={distro}",
+                properties=(("chainproof:rpm:epoch", epoch),) if epoch else (),
+            )
+
+        result = Matcher(db).match(
+            [
+                rpm("rhel-9.3", "openssl", "3.0.7-24.el9", epoch="1"),
+                # Patched: only the epoch keeps it above the fix (0:3.0.7-28 < 1:3.0.7-27).
+                rpm("rhel-9.4", "openssl", "3.0.7-28.el9", epoch="1"),
+                rpm("sles-15.5", "libopenssl3", "3.0.8-150500.5.8.1"),
+                rpm("sles-15.4", "libopenssl3", "3.0.8-150400.4.1"),
+                rpm("opensuse-leap-15.5", "curl", "8.0.1-150400.5.32.1"),
+            ]
+        )
+    assert sorted((f.vuln_id, f.version) for f in result.findings) == [
+        ("TEST-LEAP", "8.0.1-150400.5.32.1"),
+        ("TEST-RH-9", "1:3.0.7-24.el9"),
+        ("TEST-SLES", "3.0.8-150500.5.8.1"),
+    ]
