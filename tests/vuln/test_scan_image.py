@@ -229,6 +229,10 @@ def test_patched_build_and_exit_codes(
     assert not [f for f in report["findings"] if f["kind"] == "windows"]
     # Newtonsoft.Json 12.0.3 (high) is still there.
     assert code == 1
+    # The fixture's stated boundary: .2226 still needs KB5034129, .2227 is it.
+    last_unpatched = build_image(tmp_path / "2226", ubr=2226)
+    _, report = _scan(capsys, "--db", str(fixture_db), last_unpatched)
+    assert {f["kb"] for f in report["findings"] if f["kind"] == "windows"} == {"KB5034129"}
     unpatched = build_image(tmp_path / "unpatched")
     assert main(["scan", "--db", str(fixture_db), "--fail-on", "critical", unpatched]) == 1
     table = capsys.readouterr().out
