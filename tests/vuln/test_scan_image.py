@@ -95,9 +95,10 @@ def _old_deps() -> bytes:
     )
 
 
-def build_image(root: Path, *, ubr: int = 2159, installation: str = "Server Core") -> str:
+def _windows_manifest(
+    writer: LayoutWriter, *, ubr: int = 2159, installation: str = "Server Core", tag: str = ""
+) -> dict[str, Any]:
     hive = _software_hive(20348, ubr, installation)
-    writer = LayoutWriter(root)
     base = writer.add_layer(
         [
             LayerFile("Files/Windows/System32/config/SOFTWARE", hive),
@@ -119,7 +120,12 @@ def build_image(root: Path, *, ubr: int = 2159, installation: str = "Server Core
             LayerFile("Files/old/.wh.old.deps.json"),
         ]
     )
-    writer.tag(writer.add_image([base, app], os="windows", os_version=f"10.0.20348.{ubr}", tag="t"))
+    return writer.add_image([base, app], os="windows", os_version=f"10.0.20348.{ubr}", tag=tag)
+
+
+def build_image(root: Path, *, ubr: int = 2159, installation: str = "Server Core") -> str:
+    writer = LayoutWriter(root)
+    writer.tag(_windows_manifest(writer, ubr=ubr, installation=installation, tag="t"))
     return f"oci:{root}:t"
 
 
@@ -273,3 +279,24 @@ def test_powershell_named_by_deps_json_and_pe_resources_is_one_identity(
     assert [(f.kind, f.vuln_id, f.fixed, f.also) for f in result.findings] == [
         ("powershell", "CVE-2024-0057", "7.4.1", ("PowerShell@7.4.0",))
     ]
+
+
+def test_multi_platform_index(
+    fixture_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    writer = LayoutWriter(tmp_path / "layout")
+    linux = writer.add_image(
+        [writer.add_layer([LayerFile("etc/os-release", b"ID=debian\nVERSION_ID=12\n")])],
+        os="linux",
+    )
+    writer.tag(writer.add_index([_windows_manifest(writer), linux], tag="multi"))
+    image = f"oci:{tmp_path / 'layout'}:multi"
+    db = ["--db", str(fixture_db)]
+    code, report = _scan(capsys, *db, "--platform", "windows/amd64", image)
+    assert code == 0 and "windows/amd64" in report["target"]
+    assert {f["kb"] for f in report["findings"] if f["kind"] == "windows"} == {"KB5034129"}
+    assert main(["scan", *db, "--all-platforms", image]) == 0
+    tables = capsys.readouterr().out
+    assert "(windows/amd64" in tables and "(linux/amd64)" in tables
+    assert main(["scan", *db, "--all-platforms", "--format", "json", image]) == 2
+    assert "--platform" in capsys.readouterr().err
