@@ -20,7 +20,13 @@ def _windows_image(root: Path, os_version: str) -> str:
                 "Files/app/app.deps.json",
                 json.dumps(
                     {
-                        "targets": {".NETCoreApp,Version=v8.0": {"Newtonsoft.Json/12.0.3": {}}},
+                        "targets": {
+                            ".NETCoreApp,Version=v8.0": {
+                                "Newtonsoft.Json/12.0.3": {
+                                    "runtime": {"lib/netstandard2.0/Newtonsoft.Json.dll": {}}
+                                }
+                            }
+                        },
                         "libraries": {"Newtonsoft.Json/12.0.3": {"type": "package", "sha512": "x"}},
                     }
                 ).encode(),

@@ -171,3 +171,46 @@ def test_shared_runtimes_without_reading() -> None:
         ("Microsoft.AspNetCore.App", "8.0.1"),
         ("Microsoft.NETCore.App", "8.0.1"),
     ]
+
+
+def _not_installed(components: list[Component]) -> dict[str, str]:
+    return {
+        c.name: c.property("chainproof:dotnet:not-installed-reason") or ""
+        for c in components
+        if c.property("chainproof:installed") == "false"
+    }
+
+
+def test_deps_json_marks_what_a_running_app_does_not_load(shared_fixtures: Path) -> None:
+    from chainproof.layers.walker import EntryKind, LayerEntry, View
+
+    data = (shared_fixtures / DOTNET / "pwsh.deps.json").read_bytes()
+    # Without the runtime packs' files beside it (a deps.json copied on its own):
+    alone, _ = run_files(DepsJsonCataloger(), [("app/pwsh.deps.json", data)])
+    marked = _not_installed(alone)
+    # The three libraries whose target entry lists no runtime, native or resource assets.
+    compile_only = {
+        "Microsoft.Management.Infrastructure",
+        "Microsoft.Windows.Compatibility",
+        "runtime.native.System.Data.SqlClient.sni",
+    }
+    packs = {
+        "Microsoft.NETCore.App.Runtime.win-x64",
+        "Microsoft.WindowsDesktop.App.Runtime.win-x64",
+    }
+    assert set(marked) == compile_only | packs
+    assert marked["Microsoft.NETCore.App.Runtime.win-x64"].endswith(
+        "no System.Private.CoreLib.dll beside the deps.json"
+    )
+    assert "Newtonsoft.Json" not in marked
+
+    # With the NETCore pack's marker file in the same directory (seen by the layer pass).
+    cataloger = DepsJsonCataloger()
+    for path in ("app/System.Private.CoreLib.dll", "elsewhere/PresentationFramework.dll"):
+        entry = LayerEntry(path, View.FILES, EntryKind.FILE, 1, 0o644, "", path)
+        assert cataloger.wants(entry) is False  # remembered, never read
+    shipped, _ = run_files(cataloger, [("app/pwsh.deps.json", data)])
+    assert set(_not_installed(shipped)) == compile_only | {
+        "Microsoft.WindowsDesktop.App.Runtime.win-x64"
+    }
+    assert not [c for c in shipped if c.property("chainproof:dotnet:pack-marker")]

@@ -77,19 +77,32 @@ _DISTRO_ECOSYSTEMS = {
     ("apk", "wolfi"): "Wolfi",
     ("apk", "chainguard"): "Chainguard",
     ("rpm", "redhat"): "Red Hat",
+    ("rpm", "rhel"): "Red Hat",  # os-release ID, as chainproof's rpm cataloger writes it
     ("rpm", "almalinux"): "AlmaLinux",
     ("rpm", "rocky"): "Rocky Linux",
     ("rpm", "opensuse"): "openSUSE",
+    ("rpm", "opensuse-leap"): "openSUSE",
+    ("rpm", "opensuse-tumbleweed"): "openSUSE",
     ("rpm", "suse"): "SUSE",
+    ("rpm", "sles"): "SUSE",
+    ("rpm", "mageia"): "Mageia",
+    ("rpm", "photon"): "Photon OS",
 }
-#: Source-package hints that Trivy and Syft attach to binary distro packages.
-_SOURCE_NAME_PROPS = ("aquasecurity:trivy:SrcName", "syft:metadata:source")
+#: Source-package hints attached to binary distro packages (Debian and Alpine advisories
+#: name the source package): chainproof's own catalogers, Trivy, Syft.
+_SOURCE_NAME_PROPS = (
+    "chainproof:deb:source",
+    "chainproof:apk:origin",
+    "aquasecurity:trivy:SrcName",
+    "syft:metadata:source",
+)
 
 _RUNTIME_RE = re.compile(
     r"^(?:runtimepack\.)?(Microsoft\.(?:NETCore|AspNetCore|WindowsDesktop)\.App)"
     r"(?:\.Runtime\.[A-Za-z0-9_.-]+)?$",
     re.IGNORECASE,
 )
+_GO_TOOLCHAIN = re.compile(r"^go\d")
 _POWERSHELL_NAMES = {"powershell", "pwsh", "microsoft.powershell"}
 
 
@@ -183,6 +196,7 @@ class _PackageRef:
     name: str
     release: str
     source_name: str
+    epoch: str = ""  # RPM epoch (purl qualifier or chainproof:rpm:epoch), "" when none
 
 
 def _split_purl(purl: str) -> tuple[str, str, str, dict[str, str]] | None:
@@ -224,17 +238,41 @@ def package_ref(component: SbomComponent) -> _PackageRef | None:
     if not ecosystem:
         return None
     distro = qualifiers.get("distro", "")
-    release = distro.split("-", 1)[1] if "-" in distro else distro
+    # "debian-12", "alpine-3.19.1", "opensuse-leap-15.5": the version is after the last "-".
+    release = distro.rsplit("-", 1)[1] if "-" in distro else distro
     source = qualifiers.get("upstream", "").split("@", 1)[0]
     for prop in _SOURCE_NAME_PROPS:
         source = source or component.prop(prop)
-    return _PackageRef(ecosystem, name, release, source)
+    epoch = qualifiers.get("epoch", "") or component.prop("chainproof:rpm:epoch")
+    return _PackageRef(ecosystem, name, release, source, epoch if purl_type == "rpm" else "")
 
 
-def _release_matches(advisory_release: str, component_release: str) -> bool:
+_RHEL_RELEASE = re.compile(r"(?:^|:)enterprise_linux:(\d+)")
+_SUSE_RELEASE = re.compile(r"(\d+(?:\.\d+)?)(?:[ -]+SP(\d+))?$", re.IGNORECASE)
+
+
+def _advisory_release(ecosystem: str, release: str) -> str:
+    """The distribution version an OSV ``ecosystem:release`` names, comparable with the
+    ``distro=`` qualifier (``Red Hat:enterprise_linux:9::appstream`` → 9, ``openSUSE:Leap
+    15.5`` → 15.5, ``SUSE:Linux Enterprise Server 15 SP5`` → 15.5, rolling releases → any)."""
+    if ecosystem == "Red Hat":
+        found = _RHEL_RELEASE.search(release)
+        return found.group(1) if found else release
+    if ecosystem in ("SUSE", "openSUSE"):
+        if "tumbleweed" in release.lower():
+            return ""
+        found = _SUSE_RELEASE.search(release.split(":", 1)[0].strip())
+        if found:
+            return found.group(1) + (f".{found.group(2)}" if found.group(2) else "")
+    return release.split(":", 1)[0]
+
+
+def _release_matches(ecosystem: str, advisory_release: str, component_release: str) -> bool:
     if not advisory_release or not component_release:
         return True
-    wanted = advisory_release.split(":", 1)[0]
+    wanted = _advisory_release(ecosystem, advisory_release)
+    if not wanted:
+        return True
     return component_release == wanted or component_release.startswith(wanted + ".")
 
 
@@ -300,8 +338,10 @@ class Matcher:
                 self._packages(component, identity, merged, kind="dotnet")
                 continue
             if _is_powershell(component):
-                identity = ("powershell", component.version)
-                self._msrc_product(component, "powershell", identity, merged)
+                # pwsh.exe / pwsh.dll version resources say "7.4.0 SHA: <commit>".
+                pwsh = replace(component, version=component.version.split(" ", 1)[0])
+                identity = ("powershell", pwsh.version)
+                self._msrc_product(pwsh, "powershell", identity, merged)
                 continue
             self._packages(component, None, merged, kind="package")
         result.findings = sorted(
@@ -429,6 +469,12 @@ class Matcher:
         ref = package_ref(component)
         if ref is None or not component.version:
             return
+        if ref.ecosystem == "Go" and _GO_TOOLCHAIN.match(component.version):
+            # Go binaries record their toolchain as "go1.21.5"; OSV's stdlib ranges say "1.21.5".
+            component = replace(component, version=component.version[2:].split(" ", 1)[0])
+        if ref.epoch and ":" not in component.version:
+            # RPM advisories compare epoch:version-release; a missing epoch would read as 0.
+            component = replace(component, version=f"{ref.epoch}:{component.version}")
         names = {ver.name_key(ref.ecosystem, ref.name)}
         if ref.source_name:
             names.add(ver.name_key(ref.ecosystem, ref.source_name))
@@ -447,7 +493,7 @@ class Matcher:
                 (ref.ecosystem, name),
             ).fetchall()
             for row in rows:
-                if not _release_matches(row[1], ref.release):
+                if not _release_matches(ref.ecosystem, row[1], ref.release):
                     continue
                 hit, fixed = _affected(ref.ecosystem, component.version, row[2], row[3])
                 if not hit:

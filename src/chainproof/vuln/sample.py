@@ -4,7 +4,8 @@
 builds, KBs, severities, CVSS vectors — and none of their prose (no titles, notes,
 descriptions or details): the MSRC January 2024 rows for Windows Server 2022, .NET 8.0 and
 PowerShell 7.4, and two GHSA records for NuGet packages. :func:`build_sample_database` imports
-them with chainproof's own importer; :func:`extract_facts` regenerates them from the original
+them with chainproof's own importer; :func:`build_sample_image` writes the December 2023 sample
+image the demo scans; :func:`extract_facts` regenerates them from the original
 documents (the tests check the shipped files are exactly that).
 """
 
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 SAMPLE_LABEL = "SAMPLE (demo only, January 2024 facts)"
 MSRC_FILE = "msrc-2024-Jan-facts.json"
 OSV_FILE = "osv-nuget-facts.json"
-SBOM_FILE = "windows-servercore-ltsc2022-sample.cdx.json"
+SAMPLE_IMAGE_TAG = "ltsc2022-2023-12"
+SAMPLE_IMAGE_VERSION = "10.0.20348.2159"
 #: Windows Server 2022 (full and Server Core), .NET 8.0, PowerShell 7.4.
 SAMPLE_PRODUCTS = ("11923", "11924", "12260", "12262")
 _THREAT_NUM = {"Impact": 0, "Exploit Status": 1, "Severity": 3}
@@ -108,14 +110,98 @@ def build_sample_database(path: Path) -> Path:
     return path
 
 
+def _deps_json(target: str, libraries: dict[str, tuple[str, dict[str, Any]]]) -> bytes:
+    return json.dumps(
+        {
+            "runtimeTarget": {"name": target, "signature": ""},
+            "targets": {target: {key: entry for key, (_, entry) in libraries.items()}},
+            "libraries": {key: {"type": kind} for key, (kind, _) in libraries.items()},
+        },
+        indent=1,
+    ).encode()
+
+
+def build_sample_image(root: Path) -> str:
+    """A SAMPLE Windows image as of December 2023 (build 10.0.20348.2159, Server Core), in the
+    Windows layer format: a SOFTWARE hive, the .NET 8.0.0 shared runtime, PowerShell 7.4.0
+    (self-contained, as Microsoft ships it) and an app with two NuGet packages. Returns its
+    ``oci:`` reference. Files are placeholders; the catalogers read paths, hives and manifests.
+    """
+    from chainproof.oci.layout_writer import LayerFile, LayoutWriter
+    from chainproof.windows.regf_writer import Key, write_hive
+
+    hive_root = Key("ROOT")
+    hive_root.child(r"Microsoft\Windows NT\CurrentVersion").values.update(
+        CurrentBuildNumber="20348",
+        CurrentBuild="20348",
+        UBR=int(SAMPLE_IMAGE_VERSION.rsplit(".", 1)[1]),
+        EditionID="ServerDatacenter",
+        InstallationType="Server Core",
+        ProductName="Windows Server 2016 Datacenter",
+        DisplayVersion="21H2",
+    )
+    hive = write_hive(hive_root, r"\SystemRoot\System32\Config\SOFTWARE")
+    placeholder = b"MZ" + bytes(126)
+    pwsh = "Files/Program Files/PowerShell/7/"
+    runtime = "Files/Program Files/dotnet/shared/Microsoft.NETCore.App/8.0.0/"
+    writer = LayoutWriter(root)
+    base = writer.add_layer(
+        [
+            LayerFile("Files/Windows/System32/config/SOFTWARE", hive),
+            LayerFile("Hives/SOFTWARE_BASE", hive),
+            LayerFile(runtime + "System.Private.CoreLib.dll", placeholder),
+            LayerFile(
+                pwsh + "pwsh.deps.json",
+                _deps_json(
+                    ".NETCoreApp,Version=v8.0/win7-x64",
+                    {
+                        "pwsh/7.4.0": ("project", {"runtime": {"pwsh.dll": {}}}),
+                        "runtimepack.Microsoft.NETCore.App.Runtime.win-x64/8.0.0": (
+                            "runtimepack",
+                            {"runtime": {"System.Private.CoreLib.dll": {}}},
+                        ),
+                    },
+                ),
+            ),
+            LayerFile(pwsh + "System.Private.CoreLib.dll", placeholder),
+        ]
+    )
+    app = writer.add_layer(
+        [
+            LayerFile(
+                "Files/app/app.deps.json",
+                _deps_json(
+                    ".NETCoreApp,Version=v8.0",
+                    {
+                        "app/1.0.0": ("project", {"runtime": {"app.dll": {}}}),
+                        "Newtonsoft.Json/12.0.3": (
+                            "package",
+                            {"runtime": {"lib/netstandard2.0/Newtonsoft.Json.dll": {}}},
+                        ),
+                        "System.Text.Json/8.0.4": (
+                            "package",
+                            {"runtime": {"lib/net8.0/System.Text.Json.dll": {}}},
+                        ),
+                    },
+                ),
+            ),
+        ]
+    )
+    writer.tag(
+        writer.add_image(
+            [base, app], os="windows", os_version=SAMPLE_IMAGE_VERSION, tag=SAMPLE_IMAGE_TAG
+        )
+    )
+    return f"oci:{root}:{SAMPLE_IMAGE_TAG}"
+
+
 def scan_sample(work_dir: Path) -> MatchResult:
-    """The demo: the sample Windows image SBOM against the sample database."""
-    from chainproof.vuln.sbom_input import parse_sbom
-    from chainproof.vuln.scan import scan_components
+    """The demo: the sample Windows image, cataloged and matched against the sample database."""
+    from chainproof.vuln.scan import scan_image
 
     db_path = build_sample_database(work_dir / "sample-advisories.db")
-    components = parse_sbom(_sample_bytes(SBOM_FILE), SBOM_FILE)
-    return scan_components(components, db_path)
+    (scanned,) = scan_image(build_sample_image(work_dir / "sample-image"), db_path)
+    return scanned.result
 
 
 def render_demo(work_dir: Path) -> str:
@@ -124,4 +210,6 @@ def render_demo(work_dir: Path) -> str:
 
     result = scan_sample(work_dir)
     header = f"Vulnerability scan of a sample Windows image against the {SAMPLE_LABEL} database\n"
-    return header + render_table(result, "sample servercore:ltsc2022 SBOM")
+    return header + render_table(
+        result, f"SAMPLE servercore:{SAMPLE_IMAGE_TAG} image ({SAMPLE_IMAGE_VERSION})"
+    )

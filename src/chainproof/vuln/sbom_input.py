@@ -10,7 +10,12 @@
 ``chainproof:windows:installation-type``  ``Server Core`` / ``Nano Server`` / ``Server``
 ``chainproof:installed``        ``false`` for something declared but not on disk (a runtime
                                 pack named in deps.json that is not shipped): never matched
+``chainproof:removed-by-layer`` a later layer deleted it (``chainproof sbom`` writes this):
+                                not in a running container, never matched
 ==============================  ===============================================================
+
+chainproof's SPDX writer carries these as ``key=value`` lines of the package ``comment``;
+SPDX ``annotations`` in the same form are read too.
 
 An ``operating-system`` component named like Windows with version ``10.0.B.U`` (how Trivy and
 Syft describe a Windows base) is read as the Windows build when the properties are absent.
@@ -31,6 +36,7 @@ PROP_BUILD = "chainproof:windows:build"
 PROP_UBR = "chainproof:windows:ubr"
 PROP_INSTALLATION = "chainproof:windows:installation-type"
 PROP_INSTALLED = "chainproof:installed"
+PROP_REMOVED = "chainproof:removed-by-layer"
 
 MAX_SBOM_BYTES = 256 * 1024 * 1024
 
@@ -52,7 +58,7 @@ class SbomComponent:
 
     @property
     def installed(self) -> bool:
-        return self.prop(PROP_INSTALLED).lower() != "false"
+        return self.prop(PROP_INSTALLED).lower() != "false" and not self.prop(PROP_REMOVED)
 
 
 def _str(value: Any) -> str:
@@ -99,10 +105,12 @@ def _spdx(doc: dict[str, Any], origin: str) -> list[SbomComponent]:
             if isinstance(ref, dict) and ref.get("referenceType") == "purl":
                 purl = _str(ref.get("referenceLocator"))
         props: list[tuple[str, str]] = []
+        # chainproof writes its properties as "key=value" lines of the package comment.
+        lines = _str(pkg.get("comment")).splitlines()
         for note in pkg.get("annotations") or []:
-            # chainproof writes "key=value" annotation comments for its properties.
-            comment = _str(note.get("comment")) if isinstance(note, dict) else ""
-            key, sep, value = comment.partition("=")
+            lines.append(_str(note.get("comment")) if isinstance(note, dict) else "")
+        for line in lines:
+            key, sep, value = line.partition("=")
             if sep and key.startswith("chainproof:"):
                 props.append((key, value))
         purpose = _str(pkg.get("primaryPackagePurpose")).lower().replace("_", "-")

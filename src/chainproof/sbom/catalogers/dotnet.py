@@ -3,6 +3,7 @@ frameworks of self-contained apps) and installed shared runtimes (``dotnet/share
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -28,13 +29,61 @@ def _split_library(key: str, what: str) -> tuple[str, str]:
     return name, version
 
 
+#: Set on a component that a file declares but a running container does not have; the
+#: vulnerability matcher never reports such a component (see docs/vulnerabilities.md).
+PROP_INSTALLED = "chainproof:installed"
+_NOT_INSTALLED_REASON = "chainproof:dotnet:not-installed-reason"
+#: Asset kinds in a deps.json target entry that put files into the app at run time.
+_RUNTIME_ASSETS = ("runtime", "native", "runtimeTargets", "resources")
+#: One file of each runtime pack whose absence beside the deps.json means the pack is not
+#: shipped (trimming never removes these).
+_PACK_MARKERS = frozenset(
+    {"system.private.corelib.dll", "microsoft.aspnetcore.dll", "presentationframework.dll"}
+)
+
+
+def _target_entries(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The ``targets`` entries of the runtime target (all targets when it is not named)."""
+    targets = document.get("targets")
+    if not isinstance(targets, dict):
+        return {}
+    runtime_target = document.get("runtimeTarget")
+    name = runtime_target.get("name") if isinstance(runtime_target, dict) else None
+    chosen = [targets[name]] if isinstance(name, str) and name in targets else targets.values()
+    entries: dict[str, dict[str, Any]] = {}
+    for section in chosen:
+        if isinstance(section, dict):
+            for key, entry in section.items():
+                if isinstance(entry, dict):
+                    entries.setdefault(key, {}).update(entry)
+    return entries
+
+
 class DepsJsonCataloger(FileCataloger):
-    """NuGet packages and runtime packs an app was built with (``<app>.deps.json``)."""
+    """NuGet packages and runtime packs an app was built with (``<app>.deps.json``).
+
+    A library whose target entry lists no runtime, native or resource assets is a compile-time
+    or meta package: no file of it is loaded, so it is marked ``chainproof:installed=false``
+    (Trivy's rule since aquasecurity/trivy#7039). A runtime pack whose marker assembly
+    (``System.Private.CoreLib.dll`` …) is listed but absent beside the deps.json is marked the
+    same way: declared, not shipped.
+    """
 
     name = "dotnet-deps"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._markers: set[str] = set()
+
     def wants(self, entry: LayerEntry) -> bool:
-        return entry.kind in _FILE_KINDS and entry.path.casefold().endswith(".deps.json")
+        if entry.kind not in _FILE_KINDS:
+            return False
+        path = entry.path.casefold()
+        if path.rsplit("/", 1)[-1] in _PACK_MARKERS:
+            # Only its presence matters: remembered here, never read.
+            self._markers.add(path)
+            return False
+        return path.endswith(".deps.json")
 
     def parse(self, found: FoundFile, data: bytes) -> Iterator[Component]:
         document = json_object(data, found.evidence)
@@ -43,6 +92,7 @@ class DepsJsonCataloger(FileCataloger):
             raise MalformedError(f"{found.evidence}: 'libraries' is not an object")
         target = document.get("runtimeTarget", {})
         target_name = target.get("name", "") if isinstance(target, dict) else ""
+        entries = _target_entries(document)
         app = found.name[: -len(".deps.json")]
         for key, library in sorted(libraries.items()):
             if not isinstance(library, dict):
@@ -56,6 +106,12 @@ class DepsJsonCataloger(FileCataloger):
             if isinstance(sha, str) and sha:
                 props.append(("chainproof:dotnet:sha512", sha))
             if kind in ("package", "runtimepack"):
+                entry = entries.get(key)
+                if entry is not None and not any(entry.get(a) for a in _RUNTIME_ASSETS):
+                    props.append((PROP_INSTALLED, "false"))
+                    props.append((_NOT_INSTALLED_REASON, "no runtime assets (compile-time only)"))
+                elif kind == "runtimepack" and entry is not None:
+                    props.extend(self._pack_marker(found, entry))
                 # A runtime pack is itself a NuGet package (Microsoft.NETCore.App.Runtime.<rid>).
                 pack = name[len("runtimepack.") :] if name.startswith("runtimepack.") else name
                 yield Component(
@@ -82,6 +138,47 @@ class DepsJsonCataloger(FileCataloger):
                     evidence=(found.evidence,),
                     properties=tuple(props),
                 )
+
+    def _pack_marker(self, found: FoundFile, entry: dict[str, Any]) -> list[tuple[str, str]]:
+        """The marker file of a runtime pack, checked once every layer has been seen."""
+        runtime = entry.get("runtime")
+        listed = [a for a in runtime if isinstance(a, str)] if isinstance(runtime, dict) else []
+        for asset in listed:
+            base = asset.rsplit("/", 1)[-1]
+            if base.casefold() in _PACK_MARKERS:
+                directory = found.path.rpartition("/")[0]
+                return [
+                    ("chainproof:dotnet:pack-marker", f"{directory}/{base}" if directory else base)
+                ]
+        return []
+
+    def finish(self, context: CatalogContext) -> Iterator[Component]:
+        for component in super().finish(context):
+            marker = component.property("chainproof:dotnet:pack-marker")
+            if marker is None:
+                yield component
+                continue
+            props = tuple(
+                p for p in component.properties if p[0] != "chainproof:dotnet:pack-marker"
+            )
+            if self._present(marker):
+                yield dataclasses.replace(component, properties=props)
+                continue
+            base = marker.rsplit("/", 1)[-1]
+            yield dataclasses.replace(
+                component,
+                properties=(
+                    *props,
+                    (PROP_INSTALLED, "false"),
+                    (
+                        _NOT_INSTALLED_REASON,
+                        f"runtime pack not shipped: no {base} beside the deps.json",
+                    ),
+                ),
+            )
+
+    def _present(self, marker: str) -> bool:
+        return marker.casefold() in self._markers
 
 
 def _frameworks(options: dict[str, Any], key: str) -> list[dict[str, Any]]:
