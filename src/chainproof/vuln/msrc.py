@@ -14,7 +14,6 @@ is left to the package feeds.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +22,7 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
+from chainproof import _jsonutil
 from chainproof.errors import MalformedError
 from chainproof.vuln.interface import Feed, FeedBatch, SourceInfo, WindowsFix
 from chainproof.vuln.windows import parse_fixed_build
@@ -190,14 +190,8 @@ def _walk_products(node: Any, out: dict[str, str]) -> None:
 
 
 def _from_json(data: bytes, origin: str) -> _Document:
-    # Size is bounded by the caller; depth by the C parser's recursion limit (the pure-Python
-    # depth pre-scan of loads_bounded costs seconds on a 10 MB monthly document).
-    try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise MalformedError(f"{origin}: malformed JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise MalformedError(f"{origin}: expected a JSON object")
+    # Size is bounded by the caller.
+    doc = _jsonutil.loads_object(data, origin, max_bytes=MAX_DOCUMENT_BYTES)
     tracking = doc.get("DocumentTracking")
     if not isinstance(tracking, dict) or not isinstance(doc.get("Vulnerability", []), list):
         raise MalformedError(f"{origin}: not a CVRF JSON document (no DocumentTracking)")

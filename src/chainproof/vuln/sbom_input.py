@@ -23,10 +23,10 @@ Syft describe a Windows base) is read as the Windows build when the properties a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from chainproof import _jsonutil
 from chainproof.errors import MalformedError, NotFoundError, UnsupportedError
 
 if TYPE_CHECKING:
@@ -127,16 +127,7 @@ def _spdx(doc: dict[str, Any], origin: str) -> list[SbomComponent]:
 
 
 def parse_sbom(data: bytes, origin: str) -> list[SbomComponent]:
-    if len(data) > MAX_SBOM_BYTES:
-        raise MalformedError(f"{origin}: {len(data)} bytes exceeds the SBOM size limit")
-    # Size-bounded, and depth-bounded by the C parser's recursion limit: the pure-Python
-    # depth pre-scan of loads_bounded costs about a second on a 10,000-component SBOM.
-    try:
-        doc = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise MalformedError(f"{origin}: malformed JSON ({exc})") from None
-    if not isinstance(doc, dict):
-        raise MalformedError(f"{origin}: expected a JSON object")
+    doc = _jsonutil.loads_object(data, origin, max_bytes=MAX_SBOM_BYTES)
     if doc.get("bomFormat") == "CycloneDX":
         return _cyclonedx(doc, origin)
     if _str(doc.get("spdxVersion")).startswith("SPDX-2"):
