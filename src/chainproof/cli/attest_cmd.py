@@ -9,6 +9,7 @@ from chainproof.cli.common import add_format_option, add_image_options, open_opt
 from chainproof.cli.sign_cmd import (
     add_bundle_option,
     add_key_options,
+    fips_check,
     load_signing_key,
     render,
     single_key,
@@ -74,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
     predicate_type = predicate_type_uri(args.type)
     predicate = _predicate(args.predicate)
     key = load_signing_key(args.key, args.password_file)
+    if args.fips:
+        fips_check(key)
     options = open_options_from_args(args)
     if args.bundle:
         published = attest_reference_bundle(

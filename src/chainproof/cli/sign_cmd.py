@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     import argparse
     from datetime import timedelta
 
+    from cryptography import x509
+
     from chainproof.trust.interface import Signer
     from chainproof.trust.publish import Published
     from chainproof.trust.signing import HybridSigningKey
@@ -38,6 +40,36 @@ def add_key_options(parser: argparse.ArgumentParser) -> None:
         help=f"read the key password from FILE (else ${PASSWORD_ENV} or ${COSIGN_PASSWORD_ENV}, "
         "else a prompt); never from the command line",
     )
+    parser.add_argument(
+        "--fips",
+        action="store_true",
+        help="refuse keys (and Notation certificates) outside FIPS 186-5 / FIPS 204",
+    )
+
+
+def fips_check(
+    key: Signer | HybridSigningKey, certificates: tuple[x509.Certificate, ...] = ()
+) -> None:
+    """``--fips``: refuse a key or certificate outside FIPS 186-5/204 (exit 2, nothing written);
+    warn when the crypto backend itself is not running a FIPS provider."""
+    import sys
+
+    from chainproof.trust.fips import backend_fips_enabled, certificate_refusal, refusal
+    from chainproof.trust.signing import HybridSigningKey
+
+    halves = [key.classic, key.pq] if isinstance(key, HybridSigningKey) else [key]
+    for half in halves:
+        if reason := refusal(half.public):
+            raise UsageError(f"FIPS mode refuses the signing key: {reason}")
+    for cert in certificates:
+        if reason := certificate_refusal(cert):
+            raise UsageError(f"FIPS mode refuses the {reason}")
+    if not backend_fips_enabled():
+        print(
+            "chainproof: warning: FIPS mode: algorithms restricted, but the OpenSSL backend is "
+            "not running a FIPS-validated provider",
+            file=sys.stderr,
+        )
 
 
 def load_signing_key(uri: str, password_file: str | None) -> Signer | HybridSigningKey:
@@ -215,19 +247,21 @@ def run(args: argparse.Namespace) -> int:
         )
         expiry = parse_duration(args.expiry) if args.expiry else None
         key = single_key(load_signing_key(args.key, args.password_file), "a Notation signature")
+        if args.fips:
+            fips_check(key, chain)
         signer = NotationSigner(key, chain)
         published = sign_reference_notation(
             args.image, signer, options=options, envelope=args.signature_format, expiry=expiry
         )
     elif args.bundle:
         key = single_key(load_signing_key(args.key, args.password_file), "a Sigstore bundle")
+        if args.fips:
+            fips_check(key)
         published = sign_reference_bundle(args.image, key, options=options, annotations=annotations)
     else:
-        published = sign_reference(
-            args.image,
-            load_signing_key(args.key, args.password_file),
-            options=options,
-            annotations=annotations,
-        )
+        any_key = load_signing_key(args.key, args.password_file)
+        if args.fips:
+            fips_check(any_key)
+        published = sign_reference(args.image, any_key, options=options, annotations=annotations)
     render(published, "signed", args.format)
     return 0

@@ -89,6 +89,7 @@ class BundleVerification:
     payload: bytes = b""
     message_digest: bytes = b""  # sha256 the message signature covers, when it says
     statement: Statement | None = None  # the in-toto statement of a DSSE bundle, parsed
+    certificate: Certificate | None = None  # a keyless bundle's signing certificate
 
 
 def load_trusted_root(path: Path) -> TrustedRoot:
@@ -391,9 +392,12 @@ def _verify_keyless(
     bundle = _Bundle(model)
     verifier = _Verifier(trusted_root=trusted_root)
     policy = _IdentityPolicy(identities)
+    leaf = bundle.signing_certificate
     if model.dsse_envelope is not None:
         payload_type, payload = verifier.verify_dsse(bundle, policy)
-        return BundleVerification("dsseEnvelope", policy.matched, payload_type, payload)
+        return BundleVerification(
+            "dsseEnvelope", policy.matched, payload_type, payload, certificate=leaf
+        )
     signature = model.message_signature
     if signature is None:
         raise SignatureError("bundle has neither a message signature nor a DSSE envelope")
@@ -405,7 +409,9 @@ def _verify_keyless(
     verifier.verify_artifact(
         Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest), bundle, policy
     )
-    return BundleVerification("messageSignature", policy.matched, message_digest=digest)
+    return BundleVerification(
+        "messageSignature", policy.matched, message_digest=digest, certificate=leaf
+    )
 
 
 def _verify_managed_key(
@@ -657,6 +663,11 @@ class SigstoreBundles(SignatureFormat):
                     keys=trust.keys,
                     ignore_tlog=trust.ignore_tlog,
                 )
+                if trust.fips and verified.certificate is not None:
+                    from chainproof.trust.fips import certificate_refusal
+
+                    if reason := certificate_refusal(verified.certificate):
+                        raise SignatureError(f"FIPS mode: signing {reason}")
             except (SignatureError, MalformedError) as exc:
                 missing = isinstance(exc, MissingTrustInputError)
                 results.append(
