@@ -86,7 +86,9 @@ def test_certificate_refusal_names_key_and_hash() -> None:
 
     from chainproof.trust.fips import certificate_refusal
 
-    def cert(key: ec.EllipticCurvePrivateKey, algorithm: hashes.HashAlgorithm) -> x509.Certificate:
+    def cert(
+        key: ec.EllipticCurvePrivateKey, algorithm: hashes.SHA256 | hashes.SHA3_256
+    ) -> x509.Certificate:
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "c")])
         return (
             x509.CertificateBuilder()
