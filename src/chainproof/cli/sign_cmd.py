@@ -131,13 +131,14 @@ def _annotations(values: list[str]) -> dict[str, str]:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "sign",
-        help="sign an image the cosign way (sha256-<digest>.sig tag) in its registry or layout",
+        help="sign an image (cosign .sig tag, Sigstore bundle, Notation) in its registry or layout",
         description="Sign the digest IMAGE resolves to (the index of a multi-arch image) and "
         "write cosign's legacy signature manifest beside it: a registry repository (push "
         "access needed) or an OCI layout directory. An existing signature manifest gets one "
         "more layer, as cosign does. With --platform the selected platform's manifest is "
         "signed instead; with --all-platforms the index and every platform manifest "
-        "(cosign's --recursive).",
+        "(cosign's --recursive). --bundle writes a key-signed Sigstore bundle and --notation "
+        "a Notation signature (with your --certificate chain) as OCI referrers instead.",
     )
     parser.add_argument("image", metavar="IMAGE")
     add_key_options(parser)
