@@ -463,3 +463,40 @@ def test_notation_library_verifier_reads_our_layout(pki: Path, image: str) -> No
         results = NotationSignatures().verify(source, digest, trust)
     assert [r.verified for r in results] == [True, True]
     assert {r.signer for r in results} == {"CN=RSA Signer,O=Example Corp,ST=Washington,C=US"}
+
+
+def test_notation_changed_certificate_byte_fails(pki: Path) -> None:
+    """One byte of the leaf certificate's signature changed: the envelope still verifies with
+    the (unchanged) key, but the chain does not, and authenticity names why."""
+    signer = _signer(pki)
+    statement = TrustPolicy.load(pki / "policy-mine.json").for_reference("x/y:z")
+    store = TrustStore(pki / "truststore")
+    document = json.loads(jws_envelope(TARGET, signer, NOW, None))
+    leaf = bytearray(base64.b64decode(document["header"]["x5c"][0]))
+    leaf[-1] ^= 0x01  # inside the certificate's signature value
+    document["header"]["x5c"][0] = base64.b64encode(bytes(leaf)).decode()
+    envelope = parse_envelope(json.dumps(document).encode(), "application/jose+json")
+    outcome = verify_envelope(envelope, statement, store, target=TARGET, now=NOW)
+    assert not outcome.verified
+    assert "is not issued by" in outcome.reason
+
+
+def test_verify_bundle_command_with_insecure_ignore_tlog(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chainproof.trust.sign_bundle import statement
+
+    signing_key = generate()
+    assert isinstance(signing_key, SigningKey)
+    (tmp_path / "k.pub").write_bytes(public_pem(signing_key))
+    (tmp_path / "b.json").write_bytes(dsse_bundle(statement(TARGET, "r"), signing_key))
+    base = ["verify-bundle", "--bundle", str(tmp_path / "b.json"), "--key", str(tmp_path / "k.pub")]
+    digest = str(TARGET.digest)
+    code, out, _ = _run(capsys, *base, "--insecure-ignore-tlog", digest)
+    assert code == 0 and "Verified OK" in out
+    # No trusted root and no --insecure-ignore-tlog: bad usage, not a silent pass.
+    code = main([*base, digest])
+    assert code == 2
+    assert "--trusted-root is required" in capsys.readouterr().err
+    code, out, err = _run(capsys, *base, "--insecure-ignore-tlog", "sha256:" + "00" * 32)
+    assert code == 1 and "no in-toto subject" in out + err
