@@ -61,6 +61,7 @@ class NotationSigner:
     """A private key and its certificate chain, checked to belong together."""
 
     def __init__(self, key: Signer, chain: tuple[x509.Certificate, ...]) -> None:
+        self.algorithm = _algorithm(key)
         if not chain or len(chain) > MAX_CHAIN:
             raise InputError(f"certificate chain must have 1 to {MAX_CHAIN} certificates")
         leaf_key = (
@@ -78,7 +79,6 @@ class NotationSigner:
             raise InputError(f"certificate chain: {exc}") from None
         self.key = key
         self.chain = chain
-        self.algorithm = _algorithm(key)
 
     def check_valid(self, when: datetime) -> None:
         problem = _valid_at(self.chain, when)
