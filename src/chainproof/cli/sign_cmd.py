@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainproof.cli.common import add_format_option, add_image_options, open_options_from_args
-from chainproof.errors import NotFoundError, UsageError
+from chainproof.errors import MalformedError, NotFoundError, UsageError
 
 #: Private key files are small; a larger file is not a key.
 MAX_KEY_FILE_BYTES = 256 * 1024
@@ -85,7 +85,9 @@ def load_signing_key(uri: str, password_file: str | None) -> Signer | HybridSign
         raise NotFoundError(f"key file {path} not found")
     from chainproof.trust.signing import is_cosign_key, load_pem_private_key
 
-    head = path.read_bytes()[:MAX_KEY_FILE_BYTES]
+    if path.stat().st_size > MAX_KEY_FILE_BYTES:
+        raise MalformedError(f"key file {path} is larger than {MAX_KEY_FILE_BYTES} bytes")
+    head = path.read_bytes()
     if not is_cosign_key(head) and b"PRIVATE KEY-----" in head:
         # A plain PEM key; only an encrypted PKCS#8 one needs a password.
         encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in head
