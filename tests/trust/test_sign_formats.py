@@ -500,3 +500,32 @@ def test_verify_bundle_command_with_insecure_ignore_tlog(
     assert "--trusted-root is required" in capsys.readouterr().err
     code, out, err = _run(capsys, *base, "--insecure-ignore-tlog", "sha256:" + "00" * 32)
     assert code == 1 and "no in-toto subject" in out + err
+
+
+def test_hybrid_key_in_verify_needs_both_halves(
+    capsys: pytest.CaptureFixture[str], pki: Path, image: str, tmp_path: Path
+) -> None:
+    """``verify --key hybrid.pub`` (ECDSA + ML-DSA-65): a signature by the ECDSA half alone —
+    what a cosign user with that key would produce — is not enough; the hybrid pair is."""
+    import shutil
+
+    from chainproof.trust.signing import decrypt_private_key
+
+    classic_only = tmp_path / "classic" / "hybrid.key"  # no hybrid.mldsa.key beside it
+    classic_only.parent.mkdir()
+    shutil.copy(pki / "hybrid.key", classic_only)
+    classic = decrypt_private_key(classic_only.read_bytes(), PASSWORD.encode())
+    pq = decrypt_private_key((pki / "hybrid.mldsa.key").read_bytes(), PASSWORD.encode())
+    (tmp_path / "hybrid.pub").write_bytes(public_pem(classic) + public_pem(pq))
+    (tmp_path / "classic.pub").write_bytes(public_pem(classic))
+    assert _run(capsys, "sign", image, "--key", str(classic_only))[0] == 0
+    code, checks = _verify(capsys, image, "--key", str(tmp_path / "classic.pub"))
+    assert code == 0
+    code, checks = _verify(capsys, image, "--key", str(tmp_path / "hybrid.pub"))
+    assert code == 1
+    assert checks["signature.verified"]["status"] == "fail"
+    # The pair signs hybrid; now the hybrid key verifies, in FIPS mode too (both halves approved).
+    assert _run(capsys, "sign", image, "--key", str(pki / "hybrid.key"))[0] == 0
+    code, checks = _verify(capsys, image, "--key", str(tmp_path / "hybrid.pub"), "--fips")
+    assert code == 0
+    assert checks["signature.fips"]["status"] in ("pass", "warn")
