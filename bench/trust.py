@@ -11,7 +11,15 @@ Inputs are the shared signing fixtures, served from memory (no registry on this 
 reuses them. Peers on the same inputs: sigstore-python's own ``Verifier.verify_dsse`` for the
 bundle, and bare ``cryptography`` ECDSA-P256 / RSA-PSS verifications (the floor).
 
-    .venv/bin/python bench/trust.py [--rounds N]
+A second part ("registry") does what the issue asks literally: one image in a real local
+``docker-registry`` carrying **5 signatures in mixed formats**, all written by chainproof (cosign
+``.sig`` ECDSA, cosign ``.sig`` hybrid ECDSA+ML-DSA-65, key-signed Sigstore bundle, Notation JWS
+ECDSA, Notation COSE RSA-3072-PSS), verified through the real ``SignatureCheck`` over HTTP:
+cold = a new source per round (new connection, nothing cached), warm = one source whose
+manifests-by-digest are cached (content-addressed, so safe to cache; tags and the referrers
+fallback index are still read live, as a verifier must).
+
+    .venv/bin/python bench/trust.py [--rounds N] [--no-registry]
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -34,6 +42,7 @@ from tests.trust.dumpsource import DumpSource
 from tests.trust.memsource import MemorySource
 
 from chainproof.oci.digest import Digest
+from chainproof.oci.sources.interface import ImageSource, RawManifest
 from chainproof.trust import sigstore_bundle
 from chainproof.trust.cosign import CosignSignatures
 from chainproof.trust.interface import IdentityRule, TrustInputs
@@ -47,7 +56,9 @@ from chainproof.trust.notation import (
 from chainproof.trust.sigstore_bundle import BUNDLE_ARTIFACT_TYPE, SigstoreBundles
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+
+    from chainproof.oci.model import Descriptor
 
 SIGNING = SHARED_FIXTURES / "signing"
 THREE = Digest.parse("sha256:bfec161fecb0a887df7cb85e4da327c65986ccda7060cf3cd92171c6c90d7533")
@@ -116,12 +127,18 @@ def _timed(label: str, rounds: int, per_round: int, fn: Callable[[], int]) -> fl
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=30)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--no-registry", action="store_true", help="skip the registry part")
+    args = parser.parse_args()
+    rounds = args.rounds
     tmp = Path(tempfile.mkdtemp(prefix="chainproof-bench-"))
     try:
         _run(rounds, tmp)
+        if not args.no_registry:
+            _registry(rounds, tmp)
     finally:
         shutil.rmtree(tmp)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:.0f} MiB (one core, single process)")
 
 
 def _run(rounds: int, tmp: Path) -> None:
@@ -201,15 +218,12 @@ def _run(rounds: int, tmp: Path) -> None:
     )
 
     peer, floor_ec, floor_rsa = _peers(rounds, bundle_trust)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print("ratios:")
     print(f"  warm / cold throughput                       {warm / cold:6.2f}x")
     print(f"  chainproof bundle vs sigstore-python          {ours / peer:6.2f}x (higher is faster)")
     print(f"  ECDSA floor / chainproof mixed (warm)         {floor_ec / warm:6.1f}x")
     print(f"  RSA-PSS floor / chainproof mixed (warm)       {floor_rsa / warm:6.1f}x")
     _signing(rounds, tmp)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {peak:.0f} MiB (one core, single process)")
 
 
 def _signing(rounds: int, tmp: Path) -> None:
@@ -290,6 +304,181 @@ def _peers(rounds: int, bundle_trust: TrustInputs) -> tuple[float, float, float]
     floor_ec = _timed("cryptography ECDSA-P256 verify (floor)", floor_rounds, 1, ecdsa)
     floor_rsa = _timed("cryptography RSA-3072-PSS verify (floor)", floor_rounds, 1, rsa_pss)
     return peer, floor_ec, floor_rsa
+
+
+class _CachedManifests(ImageSource):
+    """A source whose manifests-by-digest are cached (the "warm" case)."""
+
+    def __init__(self, inner: ImageSource) -> None:
+        self.inner = inner
+        self.cache: dict[Digest, RawManifest] = {}
+
+    def resolve(self) -> tuple[RawManifest, Digest | None]:
+        return self.inner.resolve()
+
+    def get_manifest(self, digest: Digest) -> RawManifest:
+        if digest not in self.cache:
+            self.cache[digest] = self.inner.get_manifest(digest)
+        return self.cache[digest]
+
+    def get_tag(self, tag: str) -> RawManifest | None:
+        return self.inner.get_tag(tag)
+
+    def open_blob(self, descriptor: Descriptor) -> Iterator[bytes]:
+        return self.inner.open_blob(descriptor)
+
+    def referrers(self, subject: Digest, artifact_type: str = "") -> list[Descriptor]:
+        return self.inner.referrers(subject, artifact_type)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def _registry_image(tmp: Path) -> tuple[Any, str, dict[str, Any]]:
+    """Start a registry, push the demo sample, sign it five ways; returns (registry, image,
+    verification options)."""
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from tests.oci.registry import _servers
+    from tests.trust.notary_pki import make_cert
+
+    from chainproof.demo.sample import SAMPLE_TAG, build_sample
+    from chainproof.oci.open import OpenOptions
+    from chainproof.oci.registry.options import RegistryOptions
+    from chainproof.trust.publish import (
+        sign_reference,
+        sign_reference_bundle,
+        sign_reference_notation,
+    )
+    from chainproof.trust.sign_notation import NotationSigner
+    from chainproof.trust.signing import SigningKey, generate, generate_hybrid, public_pem
+
+    registry = _servers.start_registry(tmp / "registry")
+    build_sample(tmp / "sample")
+    registry.push(tmp / "sample", SAMPLE_TAG, "bench/app:v1")
+    image = f"{registry.host}/bench/app:v1"
+    options = OpenOptions(
+        registry=RegistryOptions(
+            insecure_registries=frozenset({registry.host}), authfile=tmp / "no-auth"
+        )
+    )
+    key, hybrid = generate(), generate_hybrid()
+    assert isinstance(key, SigningKey)
+    (tmp / "k.pub").write_bytes(public_pem(key))
+    (tmp / "h.pub").write_bytes(public_pem(hybrid.classic) + public_pem(hybrid.pq))
+    sign_reference(image, key, options=options)
+    sign_reference(image, hybrid, options=options)
+    sign_reference_bundle(image, key, options=options)
+    ca_key = ec.generate_private_key(ec.SECP384R1())
+    ca = make_cert("Bench Root", ca_key, None, ca=True)
+    ec_leaf_key = ec.generate_private_key(ec.SECP256R1())
+    rsa_leaf_key = rsa.generate_private_key(65537, 3072)
+    for leaf_key, envelope in ((ec_leaf_key, "jws"), (rsa_leaf_key, "cose")):
+        leaf = make_cert("Bench Signer", leaf_key, ("Bench Root", ca_key), ca=False)  # type: ignore[arg-type]
+        signer = NotationSigner(SigningKey(leaf_key), (leaf, ca))
+        sign_reference_notation(image, signer, options=options, envelope=envelope)
+    store = tmp / "truststore" / "x509" / "ca" / "bench"
+    store.mkdir(parents=True)
+    (store / "root.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    (tmp / "trustpolicy.json").write_text(
+        json.dumps(
+            {
+                "version": "1.0",
+                "trustPolicies": [
+                    {
+                        "name": "bench",
+                        "registryScopes": ["*"],
+                        "signatureVerification": {"level": "strict"},
+                        "trustStores": ["ca:bench"],
+                        "trustedIdentities": ["*"],
+                    }
+                ],
+            }
+        )
+    )
+    check_options = {
+        "keys": [str(tmp / "k.pub"), str(tmp / "h.pub")],
+        "insecure_ignore_tlog": True,
+        "trust_policy": str(tmp / "trustpolicy.json"),
+        "threshold": 3,
+        "reference": image,
+    }
+    return registry, image, {"open": options, "check": check_options}
+
+
+def _registry(rounds: int, tmp: Path) -> None:
+    from chainproof.checks.context import CheckContext
+    from chainproof.checks.interface import Status
+    from chainproof.oci.image import resolve
+    from chainproof.oci.open import open_target
+    from chainproof.trust.check import SignatureCheck
+
+    registry, image, options = _registry_image(tmp)
+    try:
+        print(
+            "registry: 1 image, 5 signatures (cosign ECDSA, cosign hybrid, bundle, "
+            "Notation JWS ECDSA, Notation COSE RSA-PSS), docker-registry on loopback"
+        )
+
+        def verify(source: ImageSource | None) -> int:
+            own = source is None
+            if source is None:
+                source, target = open_target(image, options["open"])
+            else:
+                target = resolve(source, image)
+            try:
+                context = CheckContext(target.images[0], source, dict(options["check"]))
+                results = {r.id: r for r in SignatureCheck().run(context)}
+            finally:
+                if own:
+                    source.close()
+            verdict = results["signature.verified"]
+            assert verdict.status == Status.PASS, verdict.message
+            return sum(
+                sum(1 for s in r.evidence.get("signatures", []) if s["verified"])
+                for r in results.values()
+                if r.id != "signature.verified"
+            )
+
+        cold = _timed("verify 5 signatures, cold (new source)", rounds, 5, lambda: verify(None))
+        warm_source, _ = open_target(image, options["open"])
+        cached = _CachedManifests(warm_source)
+        try:
+            warm = _timed(
+                "verify 5 signatures, warm (manifests cached)", rounds, 5, lambda: verify(cached)
+            )
+        finally:
+            cached.close()
+        print(
+            f"  cold latency {5 / cold * 1000:8.1f} ms   warm latency {5 / warm * 1000:8.1f} ms"
+            f"   warm/cold {warm / cold:5.2f}x"
+        )
+        _, floor_ec, floor_rsa = _floors(rounds)
+        print(f"  ECDSA floor / warm registry verification   {floor_ec / warm:8.1f}x")
+        print(f"  RSA-PSS floor / warm registry verification {floor_rsa / warm:8.1f}x")
+    finally:
+        registry.stop()
+
+
+def _floors(rounds: int) -> tuple[float, float, float]:
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_sig = ec_key.sign(b"payload", ec.ECDSA(hashes.SHA256()))
+    rsa_key = rsa.generate_private_key(65537, 3072)
+    pss = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.DIGEST_LENGTH)
+    rsa_sig = rsa_key.sign(b"payload", pss, hashes.SHA256())
+
+    def ecdsa() -> int:
+        ec_key.public_key().verify(ec_sig, b"payload", ec.ECDSA(hashes.SHA256()))
+        return 1
+
+    def rsa_pss() -> int:
+        rsa_key.public_key().verify(rsa_sig, b"payload", pss, hashes.SHA256())
+        return 1
+
+    floor_ec = _timed("cryptography ECDSA-P256 verify (floor)", rounds * 50, 1, ecdsa)
+    floor_rsa = _timed("cryptography RSA-3072-PSS verify (floor)", rounds * 50, 1, rsa_pss)
+    return 0.0, floor_ec, floor_rsa
 
 
 if __name__ == "__main__":

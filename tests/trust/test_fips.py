@@ -75,3 +75,86 @@ def test_fips_accepts_notation_rsa_pss(signing: Path, tmp_path: Path) -> None:
     ).statements[0]
     envelope = parse_envelope((base / "jws_signature.sig").read_bytes(), JWS_MEDIA_TYPE)
     assert verify_envelope(envelope, policy, TrustStore(tmp_path), fips=True).verified
+
+
+def test_certificate_refusal_names_key_and_hash() -> None:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    from chainproof.trust.fips import certificate_refusal
+
+    def cert(
+        key: ec.EllipticCurvePrivateKey, algorithm: hashes.SHA256 | hashes.SHA3_256
+    ) -> x509.Certificate:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "c")])
+        return (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(1)
+            .not_valid_before(dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+            .not_valid_after(dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+            .sign(key, algorithm)
+        )
+
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    assert certificate_refusal(cert(p256, hashes.SHA256())) == ""
+    assert certificate_refusal(cert(p256, hashes.SHA3_256())) == ""
+    # This OpenSSL refuses to sign with SHA-1, so a real certificate is wrapped to report it.
+    real = cert(p256, hashes.SHA256())
+
+    class Sha1Signed:
+        subject = real.subject
+        signature_hash_algorithm = hashes.SHA1()  # noqa: S303 - under test
+
+        def public_key(self) -> object:
+            return real.public_key()
+
+    assert "signed with SHA1" in certificate_refusal(Sha1Signed())  # type: ignore[arg-type]
+    k1 = ec.generate_private_key(ec.SECP256K1())
+    assert "secp256k1" in certificate_refusal(cert(k1, hashes.SHA256()))
+
+
+def test_sign_fips_refuses_weak_key_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chainproof.cli.main import main
+    from chainproof.demo.sample import SAMPLE_TAG, build_sample
+
+    build_sample(tmp_path / "image")
+    image = f"oci:{tmp_path / 'image'}:{SAMPLE_TAG}"
+    weak = rsa.generate_private_key(65537, 1024)  # noqa: S505 - the weak key under test
+    (tmp_path / "weak.key").write_bytes(
+        weak.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    before = (tmp_path / "image" / "index.json").read_bytes()
+    for extra in ([], ["--bundle"]):
+        code = main(["sign", image, "--fips", "--key", str(tmp_path / "weak.key"), *extra])
+        _, err = capsys.readouterr()
+        assert code == 2
+        assert "FIPS mode refuses the signing key: RSA-1024" in err
+    assert (tmp_path / "image" / "index.json").read_bytes() == before
+    # Without --fips the same key signs (cosign's tag layout).
+    assert main(["sign", image, "--key", str(tmp_path / "weak.key")]) == 0
+    assert (tmp_path / "image" / "index.json").read_bytes() != before
+    # An approved key signs in FIPS mode; the backend's state is reported, not hidden.
+    good = ec.generate_private_key(ec.SECP384R1())
+    (tmp_path / "good.key").write_bytes(
+        good.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    capsys.readouterr()
+    assert main(["sign", image, "--fips", "--key", str(tmp_path / "good.key")]) == 0
+    _, err = capsys.readouterr()
+    assert ("FIPS-validated" in err) is not backend_fips_enabled()

@@ -138,3 +138,89 @@ def test_uri_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PKCS11_MODULE", raising=False)
     with pytest.raises(UsageError, match="module-path"):
         _ = parse_uri("pkcs11:object=a").module
+
+
+@pytest.mark.integration
+def test_token_key_signs_notation_and_bundles(token: str, tmp_path: Path) -> None:
+    """The new referrer formats take key URIs too: the ECDSA key signs inside the token; the
+    RSA key is refused for Notation (PSS), with the reason."""
+    import datetime as dt
+    import json
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from chainproof.errors import UnsupportedError
+    from chainproof.oci.model import Descriptor
+    from chainproof.trust.notation import (
+        JWS_MEDIA_TYPE,
+        TrustPolicy,
+        TrustStore,
+        parse_envelope,
+        verify_envelope,
+    )
+    from chainproof.trust.sign_bundle import dsse_bundle, statement
+    from chainproof.trust.sign_notation import NotationSigner, jws_envelope
+    from chainproof.trust.sigstore_bundle import verify_bundle
+    from tests.trust.notary_pki import _name, make_cert
+
+    signer = load_signer(token.format("ec-signer"))
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = make_cert("HSM Root", ca_key, None, ca=True)
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(_name("HSM Signer"))
+        .issuer_name(ca.subject)
+        .public_key(signer.public.public_key)  # type: ignore[arg-type]
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, False, False, False, False, False, False, False, False),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    target = Descriptor("application/vnd.oci.image.manifest.v1+json", IMAGE, 321)
+    envelope = parse_envelope(
+        jws_envelope(target, NotationSigner(signer, (leaf, ca)), now, None), JWS_MEDIA_TYPE
+    )
+    store = tmp_path / "x509" / "ca" / "hsm"
+    store.mkdir(parents=True)
+    (store / "root.der").write_bytes(ca.public_bytes(serialization.Encoding.DER))
+    policy = TrustPolicy.parse(
+        json.dumps(
+            {
+                "version": "1.0",
+                "trustPolicies": [
+                    {
+                        "name": "hsm",
+                        "registryScopes": ["*"],
+                        "signatureVerification": {"level": "strict"},
+                        "trustStores": ["ca:hsm"],
+                        "trustedIdentities": ["*"],
+                    }
+                ],
+            }
+        ).encode()
+    )
+    outcome = verify_envelope(
+        envelope, policy.for_reference("r/x:1"), TrustStore(tmp_path), target=target, now=now
+    )
+    assert outcome.verified, outcome.reason
+
+    bundle = dsse_bundle(statement(target, "r/x"), signer)
+    verified = verify_bundle(
+        bundle,
+        None,
+        artifact_sha256=bytes.fromhex(IMAGE.encoded),
+        keys=(signer.public,),
+        ignore_tlog=True,
+    )
+    assert verified.signer == f"key {signer.public.key_id}"
+
+    with pytest.raises(UnsupportedError, match="RSASSA-PSS"):
+        NotationSigner(load_signer(token.format("rsa-signer")), (leaf, ca))

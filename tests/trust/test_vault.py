@@ -136,3 +136,21 @@ def test_transit_uri_and_settings(monkeypatch: pytest.MonkeyPatch) -> None:
         load_key("hashivault://k")
     with pytest.raises(MalformedError):
         load_key("hashivault://a/b")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("name", ["ec", "ed", "rsa"])
+def test_transit_key_signs_key_signed_bundles(bao_env: str, name: str) -> None:
+    """``sign --bundle`` with a Transit key: the DSSE signature is made inside OpenBao."""
+    from chainproof.oci.model import Descriptor
+    from chainproof.trust.sign_bundle import dsse_bundle, statement
+    from chainproof.trust.sigstore_bundle import verify_bundle
+
+    signer = load_signer(f"openbao://{name}")
+    target = Descriptor("application/vnd.oci.image.manifest.v1+json", IMAGE, 99)
+    data = dsse_bundle(statement(target, "registry.example/app"), signer)
+    key = load_key(f"openbao://{name}")
+    verified = verify_bundle(
+        data, None, artifact_sha256=bytes.fromhex(IMAGE.encoded), keys=(key,), ignore_tlog=True
+    )
+    assert verified.signer == f"key {key.key_id}"

@@ -6,7 +6,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainproof.cli.common import add_format_option, add_image_options, open_options_from_args
-from chainproof.cli.sign_cmd import add_key_options, load_signing_key, render
+from chainproof.cli.sign_cmd import (
+    add_bundle_option,
+    add_key_options,
+    fips_check,
+    load_signing_key,
+    render,
+    single_key,
+)
 from chainproof.errors import InputError
 
 if TYPE_CHECKING:
@@ -38,6 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "slsa-provenance-v0.2, slsa-provenance-v1, cyclonedx, spdx, spdxjson, openvex, vuln, "
         "custom (default)",
     )
+    add_bundle_option(parser)
     add_image_options(parser)
     add_format_option(parser)
     parser.set_defaults(handler=run)
@@ -58,13 +66,27 @@ def _predicate(path: str) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainproof.trust.publish import attest_reference, predicate_type_uri
+    from chainproof.trust.publish import (
+        attest_reference,
+        attest_reference_bundle,
+        predicate_type_uri,
+    )
 
     predicate_type = predicate_type_uri(args.type)
     predicate = _predicate(args.predicate)
     key = load_signing_key(args.key, args.password_file)
-    published = attest_reference(
-        args.image, key, predicate_type, predicate, options=open_options_from_args(args)
-    )
+    if args.fips:
+        fips_check(key)
+    options = open_options_from_args(args)
+    if args.bundle:
+        published = attest_reference_bundle(
+            args.image,
+            single_key(key, "a Sigstore bundle"),
+            predicate_type,
+            predicate,
+            options=options,
+        )
+    else:
+        published = attest_reference(args.image, key, predicate_type, predicate, options=options)
     render(published, "attested", args.format)
     return 0

@@ -51,6 +51,12 @@ def add_trust_options(parser: argparse.ArgumentParser) -> None:
         help="accept only FIPS 186-5 / FIPS 204 signature algorithms",
     )
     group.add_argument(
+        "--insecure-ignore-tlog",
+        action="store_true",
+        help="accept key-signed Sigstore bundles without a transparency-log entry (as cosign; "
+        "proves the key signed, not when)",
+    )
+    group.add_argument(
         "--attestation-type",
         action="append",
         default=[],
@@ -74,5 +80,6 @@ def trust_options(args: argparse.Namespace, reference: str = "") -> dict[str, An
         "threshold": args.threshold,
         "attestation_types": list(args.attestation_type),
         "fips": bool(args.fips),
+        "insecure_ignore_tlog": bool(getattr(args, "insecure_ignore_tlog", False)),
         "reference": reference,
     }

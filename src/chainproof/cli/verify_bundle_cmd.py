@@ -30,7 +30,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--bundle", required=True, metavar="FILE", help="the bundle (.sigstore.json)"
     )
-    parser.add_argument("--trusted-root", required=True, metavar="FILE", help="trusted_root.json")
+    parser.add_argument(
+        "--trusted-root",
+        metavar="FILE",
+        help="trusted_root.json (required unless --key with --insecure-ignore-tlog)",
+    )
+    parser.add_argument(
+        "--insecure-ignore-tlog",
+        action="store_true",
+        help="accept a key-signed bundle without a transparency-log entry (as cosign)",
+    )
     parser.add_argument("--key", action="append", default=[], metavar="KEY", help="managed key")
     parser.add_argument("--certificate-identity", metavar="SAN")
     parser.add_argument("--certificate-identity-regexp", metavar="RE")
@@ -76,7 +85,9 @@ def run(args: argparse.Namespace) -> int:
         data = Path(args.bundle).read_bytes()
     except OSError as exc:
         raise NotFoundError(f"bundle {args.bundle}: {exc.strerror}") from None
-    root = load_trusted_root(Path(args.trusted_root))
+    if args.trusted_root is None and not (args.insecure_ignore_tlog and trust.keys):
+        raise UsageError("--trusted-root is required (unless --key with --insecure-ignore-tlog)")
+    root = load_trusted_root(Path(args.trusted_root)) if args.trusted_root else None
     try:
         result = verify_bundle(
             data,
@@ -85,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
             artifact_sha256=digest,
             identities=trust.identities,
             keys=trust.keys,
+            ignore_tlog=args.insecure_ignore_tlog,
         )
     except SignatureError as exc:
         _print(args.format, {"verified": False, "reason": str(exc)})

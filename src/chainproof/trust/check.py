@@ -14,6 +14,7 @@ too: a signature on either counts, and the evidence says which. Trust inputs com
 ``attestation_types``              predicate types (URI or short name) that must be present
 ``reference``                      the reference the user gave (Notation registry scopes)
 ``fips``                           refuse keys outside FIPS 186-5/204; report the backend's state
+``insecure_ignore_tlog``           accept key-signed Sigstore bundles without a log entry
 =================================  ==========================================================
 
 Verified in-toto statements are handed to later checks in ``context.shared["attestations"]``.
@@ -95,6 +96,7 @@ def trust_inputs(options: dict[str, Any]) -> TrustInputs:
         trust_store=path("trust_store"),
         reference=_opt(options, "reference"),
         fips=bool(options.get("fips")),
+        ignore_tlog=bool(options.get("insecure_ignore_tlog")),
     )
 
 

@@ -287,10 +287,10 @@ class _TagFormat(SignatureFormat):
             keyless = _verify_keyless_material(layer.annotations, trusted_root, trust.identities)
             key = VerificationKey.from_public_key(keyless.certificate.public_key(), "certificate")
             if trust.fips:
-                from chainproof.trust.fips import refusal
+                from chainproof.trust.fips import certificate_refusal
 
-                if reason := refusal(key):
-                    raise SignatureError(f"FIPS mode: signing certificate key: {reason}")
+                if reason := certificate_refusal(keyless.certificate):
+                    raise SignatureError(f"FIPS mode: signing {reason}")
             if not key.verify(signature, message):
                 raise SignatureError("signature does not verify with the signing certificate")
             signers = [keyless.signer]

@@ -78,6 +78,8 @@ class TrustInputs:
     now: datetime | None = None
     #: FIPS mode: signatures by keys or certificates outside FIPS 186-5/204 do not count.
     fips: bool = False
+    #: cosign's --insecure-ignore-tlog: managed-key bundles without a log entry are accepted.
+    ignore_tlog: bool = False
 
 
 @dataclass(frozen=True)

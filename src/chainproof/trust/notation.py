@@ -727,11 +727,11 @@ def verify_envelope(
         return None
 
     if fips:
-        from chainproof.trust.fips import refusal
+        from chainproof.trust.fips import certificate_refusal
 
-        leaf = VerificationKey.from_public_key(envelope.chain[0].public_key(), "x5c[0]")
-        if reason := refusal(leaf):
-            return NotationOutcome(False, f"FIPS mode: {reason}", signer)
+        for cert in envelope.chain:
+            if reason := certificate_refusal(cert):
+                return NotationOutcome(False, f"FIPS mode: {reason}", signer)
 
     # Integrity: always enforced.
     if envelope.signing_scheme not in SCHEMES:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from chainproof.errors import UsageError
 from chainproof.oci import reference as references
+from chainproof.oci.model import Descriptor
 from chainproof.oci.open import OpenOptions, open_target
 from chainproof.trust.cosign import attachment_tag
 from chainproof.trust.destination import open_destination
@@ -21,10 +22,14 @@ from chainproof.trust.intoto import PREDICATE_KINDS
 from chainproof.trust.sign import attest_image, sign_image
 
 if TYPE_CHECKING:
+    from datetime import timedelta
+
     from chainproof.oci.digest import Digest
     from chainproof.oci.image import ResolvedTarget
+    from chainproof.oci.model import Index, Manifest
     from chainproof.trust.interface import Signer
     from chainproof.trust.sign import Attachment
+    from chainproof.trust.sign_notation import NotationSigner
     from chainproof.trust.signing import HybridSigningKey
 
 #: cosign's ``attest --type`` names, and chainproof's own short names, for predicate type URIs.
@@ -71,6 +76,7 @@ class Published:
     digest: Digest
     location: str
     entries: int  # signatures (or attestations) now under the tag
+    placement: str = "tag"  # "tag" (cosign legacy) or "referrer" (bundle, Notation)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -79,15 +85,21 @@ class Published:
             "digest": str(self.digest),
             "location": self.location,
             "entries": self.entries,
+            "placement": self.placement,
         }
 
 
-def _subjects(target: ResolvedTarget, options: OpenOptions) -> list[Digest]:
+def _subjects(target: ResolvedTarget, options: OpenOptions) -> list[Descriptor]:
+    def descriptor(document: Manifest | Index) -> Descriptor:
+        return Descriptor(document.media_type, document.digest, len(document.raw))
+
     if options.platform:
-        return [image.digest for image in target.images]
-    subjects = [target.digest]
+        return [descriptor(image.manifest) for image in target.images]
+    subjects = [descriptor(target.top)]
     if options.all_platforms:  # cosign's --recursive
-        subjects += [image.digest for image in target.images if image.digest != target.digest]
+        subjects += [
+            descriptor(image.manifest) for image in target.images if image.digest != target.digest
+        ]
     return subjects
 
 
@@ -97,6 +109,8 @@ def _publish(
     build: Any,
     suffix: str,
 ) -> list[Published]:
+    """Tag schema (``suffix`` "sig"/"att": ``build(subject digest, repository, existing)``) or
+    referrers (``suffix`` "": ``build(subject descriptor, repository)``)."""
     options = options or OpenOptions()
     parsed = references.parse(reference)
     # Without --platform the index itself is signed; resolving every platform checks them all
@@ -107,11 +121,21 @@ def _publish(
     written = []
     with open_destination(parsed, options.registry) as destination:
         for subject in _subjects(target, options):
-            existing = destination.existing(attachment_tag(subject, suffix))
-            attachment: Attachment = build(subject, repository_name(parsed), existing)
+            attachment: Attachment
+            if not suffix:
+                attachment = build(subject, repository_name(parsed))
+                digest = destination.write_referrer(attachment, subject.digest)
+                written.append(
+                    Published(subject.digest, "", digest, destination.location, 1, "referrer")
+                )
+                continue
+            existing = destination.existing(attachment_tag(subject.digest, suffix))
+            attachment = build(subject.digest, repository_name(parsed), existing)
             digest = destination.write(attachment)
             layers = len(json.loads(attachment.manifest)["layers"])
-            written.append(Published(subject, attachment.tag, digest, destination.location, layers))
+            written.append(
+                Published(subject.digest, attachment.tag, digest, destination.location, layers)
+            )
     return written
 
 
@@ -149,3 +173,58 @@ def attest_reference(
         return attest_image(subject, key, repository, predicate_type, predicate, existing=existing)
 
     return _publish(reference, options, build, "att")
+
+
+def sign_reference_bundle(
+    reference: str,
+    key: Signer,
+    *,
+    options: OpenOptions | None = None,
+    annotations: dict[str, str] | None = None,
+) -> list[Published]:
+    """Attach a key-signed Sigstore bundle (cosign v3's ``--new-bundle-format`` with
+    ``--tlog-upload=false``) to the image as a referrer; subjects as for :func:`sign_reference`."""
+    from chainproof.trust.sign_bundle import bundle_attachment
+
+    def build(subject: Descriptor, repository: str) -> Attachment:
+        return bundle_attachment(subject, key, repository, annotations=annotations)
+
+    return _publish(reference, options, build, "")
+
+
+def attest_reference_bundle(
+    reference: str,
+    key: Signer,
+    predicate_type: str,
+    predicate: Any,
+    *,
+    options: OpenOptions | None = None,
+) -> list[Published]:
+    """Attach a key-signed Sigstore bundle holding an in-toto attestation, as a referrer."""
+    from chainproof.trust.sign_bundle import bundle_attachment
+
+    def build(subject: Descriptor, repository: str) -> Attachment:
+        return bundle_attachment(
+            subject, key, repository, predicate_type=predicate_type, predicate=predicate
+        )
+
+    return _publish(reference, options, build, "")
+
+
+def sign_reference_notation(
+    reference: str,
+    signer: NotationSigner,
+    *,
+    options: OpenOptions | None = None,
+    envelope: str = "jws",
+    expiry: timedelta | None = None,
+) -> list[Published]:
+    """Attach a Notation signature (JWS or COSE, ``notary.x509``) as a referrer, as
+    ``notation sign`` does; subjects as for :func:`sign_reference`."""
+    from chainproof.trust.sign_notation import notation_attachment
+
+    def build(subject: Descriptor, repository: str) -> Attachment:
+        del repository  # Notation signs the descriptor only
+        return notation_attachment(subject, signer, envelope=envelope, expiry=expiry)
+
+    return _publish(reference, options, build, "")

@@ -190,6 +190,25 @@ def decrypt_private_key(data: bytes, password: bytes, what: str = "private key")
     return SigningKey(_checked(private, what))
 
 
+def is_cosign_key(data: bytes) -> bool:
+    """Whether ``data`` is cosign's encrypted private key format (else a plain PEM key)."""
+    return any(f"-----BEGIN {label}-----".encode() in data for label in _PEM_TYPES)
+
+
+def load_pem_private_key(data: bytes, password: bytes | None, what: str) -> SigningKey:
+    """A standard PEM private key (PKCS#8, SEC 1 or PKCS#1; encrypted PKCS#8 needs
+    ``password``), as ``notation`` and ``openssl`` write them."""
+    try:
+        private = serialization.load_pem_private_key(data, password=password)
+    except TypeError:
+        raise InputError(f"{what}: the key is encrypted and needs a password") from None
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        if password is not None and b"ENCRYPTED" in data:
+            raise WrongPasswordError(f"{what}: wrong password (or the key is corrupted)") from None
+        raise MalformedError(f"{what}: not a PEM private key ({exc})") from None
+    return SigningKey(_checked(private, what))
+
+
 def _checked(private: PrivateKeyTypes, what: str) -> _Private:
     if isinstance(
         private,

@@ -89,6 +89,7 @@ class BundleVerification:
     payload: bytes = b""
     message_digest: bytes = b""  # sha256 the message signature covers, when it says
     statement: Statement | None = None  # the in-toto statement of a DSSE bundle, parsed
+    certificate: Certificate | None = None  # a keyless bundle's signing certificate
 
 
 def load_trusted_root(path: Path) -> TrustedRoot:
@@ -334,26 +335,32 @@ def _reject_root_in_chain(model: _BundleModel, trusted_root: TrustedRoot) -> Non
 
 def verify_bundle(
     data: bytes,
-    trusted_root: TrustedRoot,
+    trusted_root: TrustedRoot | None,
     *,
     artifact: bytes | None = None,
     artifact_sha256: bytes | None = None,
     identities: tuple[IdentityRule, ...] = (),
     keys: tuple[VerificationKey, ...] = (),
+    ignore_tlog: bool = False,
 ) -> BundleVerification:
     """Verify one bundle; raise SignatureError (failed) or MalformedError (unreadable).
 
     ``artifact`` / ``artifact_sha256`` is what a message signature must cover, or the digest
     an in-toto statement in a DSSE bundle must name as a subject. Keyless bundles need an
-    ``identities`` match; managed-key bundles need one of ``keys``.
+    ``identities`` match and a trusted root; managed-key bundles need one of ``keys``.
+    ``ignore_tlog`` (cosign's ``--insecure-ignore-tlog``) accepts a managed-key bundle without
+    a transparency-log entry (what ``cosign sign --key --tlog-upload=false`` and ``chainproof
+    sign --bundle`` write); such a bundle proves the key signed, not when.
     """
     model = _parse(data)
     if artifact is not None:
         artifact_sha256 = hashlib.sha256(artifact).digest()
     try:
         if model.verification_material.public_key is not None:
-            result = _verify_managed_key(model, trusted_root, keys, artifact_sha256)
+            result = _verify_managed_key(model, trusted_root, keys, artifact_sha256, ignore_tlog)
         else:
+            if trusted_root is None:
+                raise MissingTrustInputError("keyless Sigstore bundle but no trusted root given")
             result = _verify_keyless(model, trusted_root, identities, artifact_sha256)
     except (SigstoreError, InvalidBundle) as exc:
         raise SignatureError(_first_line(exc)) from None
@@ -385,9 +392,12 @@ def _verify_keyless(
     bundle = _Bundle(model)
     verifier = _Verifier(trusted_root=trusted_root)
     policy = _IdentityPolicy(identities)
+    leaf = bundle.signing_certificate
     if model.dsse_envelope is not None:
         payload_type, payload = verifier.verify_dsse(bundle, policy)
-        return BundleVerification("dsseEnvelope", policy.matched, payload_type, payload)
+        return BundleVerification(
+            "dsseEnvelope", policy.matched, payload_type, payload, certificate=leaf
+        )
     signature = model.message_signature
     if signature is None:
         raise SignatureError("bundle has neither a message signature nor a DSSE envelope")
@@ -399,18 +409,30 @@ def _verify_keyless(
     verifier.verify_artifact(
         Hashed(algorithm=HashAlgorithm.SHA2_256, digest=digest), bundle, policy
     )
-    return BundleVerification("messageSignature", policy.matched, message_digest=digest)
+    return BundleVerification(
+        "messageSignature", policy.matched, message_digest=digest, certificate=leaf
+    )
 
 
 def _verify_managed_key(
     model: _BundleModel,
-    trusted_root: TrustedRoot,
+    trusted_root: TrustedRoot | None,
     keys: tuple[VerificationKey, ...],
     artifact_sha256: bytes | None,
+    ignore_tlog: bool = False,
 ) -> BundleVerification:
     if not keys:
         raise MissingTrustInputError("bundle is signed with a managed key but no --key was given")
     entries = model.verification_material.tlog_entries
+    if not entries:
+        if not ignore_tlog:
+            raise SignatureError(
+                "managed-key bundle has no transparency log entry "
+                "(accepted only with --insecure-ignore-tlog, as cosign does)"
+            )
+        return _verify_managed_key_untimed(model, keys, artifact_sha256)
+    if trusted_root is None:
+        raise MissingTrustInputError("Sigstore bundle with a log entry but no trusted root given")
     if len(entries) != 1:
         raise SignatureError(f"expected exactly one transparency log entry, got {len(entries)}")
     is_v01 = model.media_type == str(Bundle.BundleType.BUNDLE_0_1)
@@ -455,6 +477,33 @@ def _verify_managed_key(
         raise SignatureError("no artifact given and the bundle names no message digest")
     key = _first_key(keys, signature, digest, prehashed=True)
     _check_managed_hashedrekord_body(entry, signature, key, digest)
+    return BundleVerification("messageSignature", f"key {key.key_id}", message_digest=digest)
+
+
+def _verify_managed_key_untimed(
+    model: _BundleModel, keys: tuple[VerificationKey, ...], artifact_sha256: bytes | None
+) -> BundleVerification:
+    """The signature alone, with no log entry or timestamp to check (``--insecure-ignore-tlog``)."""
+    if model.dsse_envelope is not None:
+        envelope = model.dsse_envelope
+        if len(envelope.signatures) != 1:
+            raise SignatureError("DSSE envelope must carry exactly one signature")
+        message = pae(envelope.payload_type, envelope.payload)
+        key = _first_key(keys, envelope.signatures[0].sig, message, prehashed=False)
+        return BundleVerification(
+            "dsseEnvelope", f"key {key.key_id}", envelope.payload_type, envelope.payload
+        )
+    signature = model.message_signature
+    if signature is None:
+        raise SignatureError("bundle has neither a message signature nor a DSSE envelope")
+    digest = artifact_sha256
+    if signature.message_digest is not None:
+        if digest is not None and digest != signature.message_digest.digest:
+            raise SignatureError("bundle message digest does not match the artifact")
+        digest = digest or signature.message_digest.digest
+    if digest is None:
+        raise SignatureError("no artifact given and the bundle names no message digest")
+    key = _first_key(keys, signature.signature, digest, prehashed=True)
     return BundleVerification("messageSignature", f"key {key.key_id}", message_digest=digest)
 
 
@@ -600,7 +649,9 @@ class SigstoreBundles(SignatureFormat):
                 data = self._bundle_bytes(source, descriptor, location)
                 if data is None:
                     continue
-                if root is None:
+                # With --key, a bundle without a log entry needs no root: verify_bundle says
+                # whether it is acceptable (--insecure-ignore-tlog) or which input is missing.
+                if root is None and not trust.keys:
                     raise MissingTrustInputError("Sigstore bundle but no trusted root was given")
                 if subject.algorithm != "sha256":
                     raise SignatureError(f"bundles sign sha256 digests, not {subject.algorithm}")
@@ -610,7 +661,13 @@ class SigstoreBundles(SignatureFormat):
                     artifact_sha256=bytes.fromhex(subject.encoded),
                     identities=trust.identities,
                     keys=trust.keys,
+                    ignore_tlog=trust.ignore_tlog,
                 )
+                if trust.fips and verified.certificate is not None:
+                    from chainproof.trust.fips import certificate_refusal
+
+                    if reason := certificate_refusal(verified.certificate):
+                        raise SignatureError(f"FIPS mode: signing {reason}")
             except (SignatureError, MalformedError) as exc:
                 missing = isinstance(exc, MissingTrustInputError)
                 results.append(

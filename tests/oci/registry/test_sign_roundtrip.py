@@ -141,3 +141,84 @@ def test_signing_without_push_access_fails_cleanly(
     assert code == 2 and out == ""
     assert err.startswith("chainproof: error: ") and err.count("\n") == 1
     assert "requires authentication" in err
+
+
+def test_bundle_and_notation_signatures_through_the_registry(
+    capsys: pytest.CaptureFixture[str],
+    plain_registry: _servers.RegistryProcess,
+    test_images: TestImages,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Referrer-placed formats: Debian's distribution 2.8 has no referrers API, so both the
+    writer and the verifier go through the ``sha256-<hex>`` fallback index."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.trust.notary_pki import make_cert
+
+    monkeypatch.setenv("CHAINPROOF_PASSWORD", PASSWORD)
+    key = generate()
+    (tmp_path / "k.key").write_bytes(encrypt_private_key(key, PASSWORD.encode()))  # type: ignore[arg-type]
+    (tmp_path / "k.pub").write_bytes(public_pem(key))  # type: ignore[arg-type]
+    ca_key, leaf_key = (
+        ec.generate_private_key(ec.SECP256R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    ca = make_cert("Registry Root", ca_key, None, ca=True)
+    leaf = make_cert("Registry Signer", leaf_key, ("Registry Root", ca_key), ca=False)
+    pem = serialization.Encoding.PEM
+    (tmp_path / "chain.pem").write_bytes(leaf.public_bytes(pem) + ca.public_bytes(pem))
+    (tmp_path / "leaf.key").write_bytes(
+        leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    store = tmp_path / "truststore" / "x509" / "ca" / "reg"
+    store.mkdir(parents=True)
+    (store / "root.pem").write_bytes(ca.public_bytes(pem))
+    policy = {
+        "version": "1.0",
+        "trustPolicies": [
+            {
+                "name": "registry",
+                "registryScopes": [f"{plain_registry.host}/signed/refs"],
+                "signatureVerification": {"level": "strict"},
+                "trustStores": ["ca:reg"],
+                "trustedIdentities": ["x509.subject: C=US, ST=Washington, O=Example Corp"],
+            }
+        ],
+    }
+    (tmp_path / "trustpolicy.json").write_text(json.dumps(policy))
+    plain_registry.push(test_images.layout.root, "multi", "signed/refs:v1")
+    image = f"{plain_registry.host}/signed/refs:v1"
+    options = ["--insecure-registry", plain_registry.host, "--authfile", str(tmp_path / "none")]
+
+    code, _, err = _run(
+        capsys, "sign", image, "--bundle", "--key", str(tmp_path / "k.key"), *options
+    )
+    assert (code, err) == (0, "")
+    notation = ["--notation", "--key", str(tmp_path / "leaf.key")]
+    notation += ["--certificate", str(tmp_path / "chain.pem")]
+    for envelope in ("jws", "cose"):
+        code, _, err = _run(
+            capsys, "sign", image, *notation, "--signature-format", envelope, *options
+        )
+        assert (code, err) == (0, "")
+
+    verify = ["verify", image, "--format", "json", "--platform", "windows/amd64", *options]
+    trust = ["--key", str(tmp_path / "k.pub"), "--insecure-ignore-tlog"]
+    trust += ["--trust-policy", str(tmp_path / "trustpolicy.json")]
+    code, out, _ = _run(capsys, *verify, *trust, "--threshold", "2")
+    checks = {c["id"]: c for c in json.loads(out)["checks"]}
+    assert code == 0, checks["signature.verified"]
+    assert checks["signature.sigstore-bundle"]["status"] == "pass"
+    assert checks["signature.notation"]["message"].startswith("2 of 2")
+    # Signed was the index (as cosign and notation sign a tag that names one); the verdict says so.
+    assert checks["signature.verified"]["evidence"]["signed"] == ["index"]
+    assert "signed the index" in checks["signature.verified"]["message"]
+
+    # The tag now names other content: neither format covers it.
+    plain_registry.push(test_images.layout.root, "app", "signed/refs:v1")
+    code, out, _ = _run(capsys, "verify", image, "--format", "json", *options, *trust)
+    checks = {c["id"]: c for c in json.loads(out)["checks"]}
+    assert code == 1
+    assert checks["signature.verified"]["status"] == "fail"
