@@ -244,3 +244,22 @@ def test_cli_keygen_init_and_verify_with_cosignature(
     # A cosignature key without a checkpoint key is refused.
     code, _, err = cli("audit", "init", "--log", str(tmp_path / "b.db"), "--cosign-key", str(pq))
     assert code == 2 and "needs a checkpoint key" in err
+
+
+def test_cli_keygen_installs_keys_in_a_log(
+    tmp_path: Path, cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    db = str(tmp_path / "a.db")
+    assert cli("audit", "init", "--log", db, "--origin", ORIGIN)[0] == 0
+    code, out, _ = cli("audit", "keygen", "--log", db, "-o", str(tmp_path / "k.pem"))
+    assert code == 0 and f"{ORIGIN} checkpoint key: {ORIGIN}+" in out
+    code, out, _ = cli(
+        "audit", "keygen", "--log", db, "--algorithm", "mldsa-44", "-o", str(tmp_path / "q.pem"),
+        "--format", "json",
+    )  # fmt: skip
+    assert code == 0 and parse_vkey(json.loads(out)["vkey"]).post_quantum
+    record_verdict(db, make_verdict(1), now=T0)
+    with open_log(db) as log:
+        note = log.checkpoint(T0)
+        assert len(parse_note(note).signatures) == 2
+        assert verify_log(log, log.trusted_verifiers()).ok

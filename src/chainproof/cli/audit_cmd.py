@@ -100,15 +100,7 @@ def register(subparsers: Any) -> None:
     )
     p.set_defaults(handler=_verify)
 
-    p = sub.add_parser(
-        "keygen",
-        help="write a private key for checkpoints (or ML-DSA-44 cosignatures)",
-        description="write an unencrypted PKCS#8 PEM private key (mode 0600) and FILE.pub",
-    )
-    p.add_argument("--algorithm", choices=("ed25519", "ecdsa-p256", "mldsa-44"), default="ed25519")
-    p.add_argument("-o", "--output", required=True, metavar="FILE")
-    p.add_argument("--format", choices=("text", "json"), default="text")
-    p.set_defaults(handler=_keygen)
+    _register_keygen(sub)
 
     p = common("checkpoint", "sign and print a checkpoint of the newest shard now")
     p.add_argument("--key", metavar="PEM", help="private key (default: the log's)")
@@ -124,6 +116,24 @@ def register(subparsers: Any) -> None:
     p.add_argument("--shard", metavar="ORIGIN|PERIOD", help="shard (default: newest)")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.set_defaults(handler=_export)
+
+
+def _register_keygen(sub: Any) -> None:
+    p = sub.add_parser(
+        "keygen",
+        help="write a private key for checkpoints (or ML-DSA-44 cosignatures)",
+        description="write an unencrypted PKCS#8 PEM private key (mode 0600) and FILE.pub",
+    )
+    p.add_argument("--algorithm", choices=("ed25519", "ecdsa-p256", "mldsa-44"), default="ed25519")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument(
+        "--log",
+        metavar="PATH|URL",
+        help="also make it this log's checkpoint key (mldsa-44: its cosignature key), as "
+        "audit init --key/--cosign-key does, and print its verifier key",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(handler=_keygen)
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -422,5 +432,18 @@ def _keygen(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise InputError(f"cannot write {out}: {exc.strerror}") from None
     data = {"algorithm": args.algorithm, "private_key": str(out), "public_key": str(pub)}
-    _emit(args, data, f"wrote {args.algorithm} private key {out} and public key {pub}")
+    text = f"wrote {args.algorithm} private key {out} and public key {pub}"
+    if args.log:
+        from chainproof.audit import init_log
+
+        pq = args.algorithm == "mldsa-44"
+        with init_log(
+            args.log, key_path=None if pq else str(out), cosign_key_path=str(out) if pq else None
+        ) as log:
+            signer = log.cosigner if pq else log.signer
+            assert signer is not None  # noqa: S101 - init_log just loaded it
+            data["vkey"] = signer.verifier.vkey(log.config.origin)
+        role = "cosignature" if pq else "checkpoint"
+        text += f"\n{log.config.origin} {role} key: {data['vkey']}"
+    _emit(args, data, text)
     return 0
