@@ -263,3 +263,25 @@ def test_cli_keygen_installs_keys_in_a_log(
         note = log.checkpoint(T0)
         assert len(parse_note(note).signatures) == 2
         assert verify_log(log, log.trusted_verifiers()).ok
+
+
+@pytest.mark.integration
+def test_postgres_cosigned_log_and_stripped_cosignature(
+    pg_url: str, ed_key: Path, pq_key: Path
+) -> None:
+    import psycopg
+
+    _log(pg_url, ed_key, pq_key, count=9)
+    with open_log(pg_url) as log:
+        assert verify_log(log, _keys(ed_key, pq_key)).checkpoints == 2
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        row = conn.execute("SELECT note FROM audit_checkpoints WHERE size = 4").fetchone()
+        assert row is not None
+        conn.execute(
+            "UPDATE audit_checkpoints SET note = %s WHERE size = 4",
+            (_strip_cosignature(row[0]),),
+        )
+    with open_log(pg_url) as log:
+        report = verify_log(log, _keys(ed_key, pq_key))
+    assert report.first is not None
+    assert (report.first.kind, report.first.index) == ("missing-cosignature", 3)
