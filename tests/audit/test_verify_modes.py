@@ -160,7 +160,9 @@ def test_signed_but_premature_prune_record_is_reported(db: str, ed_key: Path) ->
     assert "premature-prune" in kinds
 
 
-def test_export_header_newest_time_is_checked(db: str, ed_key: Path, tmp_path: Path) -> None:
+def test_export_header_newest_time_is_checked(
+    db: str, ed_key: Path, tmp_path: Path, cli: Cli
+) -> None:
     _monthly(db, ed_key, months=2)
     out = tmp_path / "jan.jsonl"
     with open_log(db) as log:
@@ -168,8 +170,14 @@ def test_export_header_newest_time_is_checked(db: str, ed_key: Path, tmp_path: P
         keys = log.trusted_verifiers()
     out.write_text("".join(json.dumps(r) + "\n" for r in records))
     assert verify_export(out, keys).ok
+    original = records[0]["newest_time"]
     records[0]["newest_time"] = "2025-01-01T00:00:00.000Z"
     out.write_text("".join(json.dumps(r) + "\n" for r in records))
     report = verify_export(out, keys)
     assert report.first is not None and report.first.kind == "rewritten-newest-time"
     assert verify_export(out, []).signatures_checked is False
+    # Without a key the CLI fails closed on an export too, unless told otherwise.
+    records[0]["newest_time"] = original
+    out.write_text("".join(json.dumps(r) + "\n" for r in records))
+    assert cli("audit", "verify", "--export", str(out))[0] == 1
+    assert cli("audit", "verify", "--export", str(out), "--no-checkpoints")[0] == 0

@@ -349,7 +349,9 @@ def parse_vkey(vkey: str) -> Verifier:
         if not isinstance(loaded, ec.EllipticCurvePublicKey):
             raise MalformedError("verifier key of type 0x02 is not an ECDSA key")
         key = loaded
-    elif blob[0] == SIG_MLDSA44_COSIGNATURE and len(blob) == 1 + _MLDSA44_PUBLIC_BYTES:
+    elif blob[0] == SIG_MLDSA44_COSIGNATURE:
+        if len(blob) != 1 + _MLDSA44_PUBLIC_BYTES:
+            raise MalformedError("verifier key of type 0x06 is not a 1312-byte ML-DSA-44 key")
         try:
             key = mldsa.MLDSA44PublicKey.from_public_bytes(blob[1:])
         except ValueError:
