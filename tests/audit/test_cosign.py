@@ -31,7 +31,7 @@ from chainproof.audit.note import (
     parse_vkey,
 )
 from chainproof.audit.verify import verify_bundle, verify_log
-from chainproof.errors import InputError
+from chainproof.errors import InputError, MalformedError
 from tests.audit.conftest import T0, make_verdict, write_key
 
 ORIGIN = "audit.test/pq"
@@ -285,3 +285,13 @@ def test_postgres_cosigned_log_and_stripped_cosignature(
         report = verify_log(log, _keys(ed_key, pq_key))
     assert report.first is not None
     assert (report.first.kind, report.first.index) == ("missing-cosignature", 3)
+
+
+def test_long_vkey_without_slashes_loads() -> None:
+    # A vkey is tried as a file name first; ~1,800 characters must not raise ENAMETOOLONG.
+    vkey, _ = _torchwood()
+    name, key_id, _ = vkey.split("+", 2)
+    assert load_verifier(vkey).post_quantum
+    padded = f"{name}+{key_id}+" + "A" * 2000
+    with pytest.raises(MalformedError):
+        load_verifier(padded)
