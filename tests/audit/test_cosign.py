@@ -31,7 +31,7 @@ from chainproof.audit.note import (
     parse_vkey,
 )
 from chainproof.audit.verify import verify_bundle, verify_log
-from chainproof.errors import InputError, MalformedError
+from chainproof.errors import InputError, IntegrityError, MalformedError
 from tests.audit.conftest import T0, make_verdict, write_key
 
 ORIGIN = "audit.test/pq"
@@ -295,3 +295,19 @@ def test_long_vkey_without_slashes_loads() -> None:
     padded = f"{name}+{key_id}+" + "A" * 2000
     with pytest.raises(MalformedError):
         load_verifier(padded)
+
+
+def test_cosignature_key_added_later(tmp_path: Path, ed_key: Path, pq_key: Path) -> None:
+    db = str(tmp_path / "a.db")
+    init_log(db, origin=ORIGIN, key_path=str(ed_key)).close()
+    for i in range(4):
+        record_verdict(db, make_verdict(i), now=T0 + timedelta(days=20 * i))
+    init_log(db, cosign_key_path=str(pq_key)).close()
+    record_verdict(db, make_verdict(9), now=T0 + timedelta(days=100))
+    with open_log(db) as log:
+        report = verify_log(log, _keys(ed_key, pq_key))
+        kinds = {f.kind for f in report.findings}
+        assert kinds == {"missing-cosignature"}  # the January/February final checkpoints
+        assert verify_log(log, _keys(ed_key, pq_key)[:1]).ok
+        with pytest.raises(IntegrityError, match=r"refusing to prune .*lacks the ML-DSA-44"):
+            log.prune(timedelta(days=30), T0 + timedelta(days=120))
