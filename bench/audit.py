@@ -208,7 +208,40 @@ def w_cp_verify(spec: str) -> dict[str, Any]:
     return {"entries": report.entries, "seconds": elapsed, "per_s": report.entries / elapsed}
 
 
+def w_cp_checkpoints(samples: int) -> dict[str, Any]:
+    """Checkpoint signing and verification: Ed25519 alone vs Ed25519 + ML-DSA-44 cosignature."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa
+
+    from chainproof.audit.checkpoint import Checkpoint, open_checkpoint
+    from chainproof.audit.note import Signer
+
+    name = "bench.invalid/audit"
+    ed = Signer(name, ed25519.Ed25519PrivateKey.generate())
+    pq = Signer(name, mldsa.MLDSA44PrivateKey.generate())
+    out: dict[str, Any] = {}
+    for label, signers in (("ed25519", [ed]), ("ed25519+mldsa44", [ed, pq])):
+        verifiers = [s.verifier for s in signers]
+        sign_t: list[float] = []
+        verify_t: list[float] = []
+        note = ""
+        for i in range(samples):
+            cp = Checkpoint(f"{name}/2026-01", 1_000_000 + i, random.randbytes(32))
+            t = time.perf_counter()
+            note = cp.sign(signers, 1_767_225_600 + i)
+            sign_t.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            open_checkpoint(note, verifiers)
+            verify_t.append(time.perf_counter() - t)
+        out[label] = {
+            "sign": _stats(sign_t),
+            "verify": _stats(verify_t),
+            "note_bytes": len(note.encode()),
+        }
+    return out
+
+
 WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "cp_checkpoints": w_cp_checkpoints,
     "cp_append": w_cp_append,
     "peer_append": w_peer_append,
     "cp_proofs": w_cp_proofs,
@@ -285,6 +318,13 @@ def _report(res: dict[str, dict[str, Any]], args: argparse.Namespace, tmp: Path)
                 "PostgreSQL append, one per commit", res["cp_pg_single"]["per_s"], None, "entries/s"
             )
         )
+    cps = res["cp_checkpoints"]
+    for algo in ("ed25519", "ed25519+mldsa44"):
+        c = cps[algo]
+        print(
+            f"  checkpoint {algo:<16} sign {c['sign']['median_us']:8,.1f} µs, verify "
+            f"{c['verify']['median_us']:8,.1f} µs (median), note {c['note_bytes']:,} bytes"
+        )
     print("\n  peak RSS (MB):")
     for name, r in res.items():
         print(f"    {name:<24}{r['rss_mb']:8.1f}")
@@ -309,6 +349,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> None:
     res["cp_proofs"] = _spawn("cp_proofs", tmp / "cp.db", args.samples)
     res["peer_proofs"] = _spawn("peer_proofs", tmp / "peer.db", min(args.samples, 200))
     res["cp_verify"] = _spawn("cp_verify", tmp / "cp.db")
+    res["cp_checkpoints"] = _spawn("cp_checkpoints", min(args.samples, 500))
     from tests.audit import _pgserver
 
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa
 
 from chainproof.checks.interface import CheckResult, Severity, Status
 from chainproof.cli import main as cli_main
@@ -18,7 +18,10 @@ from tests.audit import _pgserver
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
 
-def write_key(path: Path, key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey) -> Path:
+def write_key(
+    path: Path,
+    key: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | mldsa.MLDSA44PrivateKey,
+) -> Path:
     path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,

@@ -10,7 +10,8 @@ def test_demo_catches_the_edit() -> None:
     lines: list[str] = []
     assert demonstrate([make_verdict(1, fail=True), make_verdict(2)], lines.append)
     text = "\n".join(lines)
-    assert "signed checkpoint:\ndemo.chainproof.invalid/audit/" in text
+    assert "ML-DSA-44 cosignature):\ndemo.chainproof.invalid/audit/" in text
+    assert text.count("\u2014 demo.chainproof.invalid/audit ") == 2  # two signature lines
     assert "inclusion proof of entry 1" in text
     assert "audit verify: OK" in text
     assert "FAILED at entry 1 (edited-entry)" in text

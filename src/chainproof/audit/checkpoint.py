@@ -30,8 +30,9 @@ class Checkpoint:
         ]
         return "\n".join(lines) + "\n"
 
-    def sign(self, signers: list[Signer]) -> str:
-        return sign_note(self.body(), signers)
+    def sign(self, signers: list[Signer], timestamp: int | None = None) -> str:
+        """``timestamp`` (POSIX seconds) dates ML-DSA-44 cosignatures; default now."""
+        return sign_note(self.body(), signers, timestamp)
 
 
 def parse_body(text: str, what: str = "checkpoint") -> Checkpoint:
@@ -63,6 +64,10 @@ def parse_checkpoint(note: str | bytes, what: str = "checkpoint") -> tuple[Check
 def open_checkpoint(
     note: str | bytes, verifiers: list[Verifier], what: str = "checkpoint"
 ) -> Checkpoint:
-    """Verify the note's signature with a trusted key, then parse its body."""
+    """Verify the note's signatures, then parse its body.
+
+    One verified signature per trusted key family is required: a classic one when an
+    Ed25519/ECDSA key is trusted, an ML-DSA-44 cosignature when an ML-DSA-44 key is.
+    """
     parse_checkpoint(note, what)
-    return parse_body(open_note(note, verifiers, what).text, what)
+    return parse_body(open_note(note, verifiers, what, every_family=True).text, what)

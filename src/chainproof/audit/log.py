@@ -49,6 +49,8 @@ class LogConfig:
     period: str = "month"
     #: PEM private key used for checkpoints and prune records ("" = none configured).
     key_path: str = ""
+    #: PEM ML-DSA-44 private key adding a tlog-cosignature to every checkpoint ("" = none).
+    cosign_key_path: str = ""
     #: Sign a checkpoint automatically once this many entries are not yet covered by one.
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     #: ...or once the newest checkpoint is this many seconds old (0 = count only).
@@ -59,6 +61,7 @@ class LogConfig:
             "origin": self.origin,
             "period": self.period,
             "key_path": self.key_path,
+            "cosign_key_path": self.cosign_key_path,
             "checkpoint_every": str(self.checkpoint_every),
             "checkpoint_seconds": str(self.checkpoint_seconds),
         }
@@ -69,6 +72,7 @@ class LogConfig:
             origin=meta["origin"],
             period=meta.get("period", "month"),
             key_path=meta.get("key_path", ""),
+            cosign_key_path=meta.get("cosign_key_path", ""),
             checkpoint_every=int(meta.get("checkpoint_every", DEFAULT_CHECKPOINT_EVERY)),
             checkpoint_seconds=int(meta.get("checkpoint_seconds", 0)),
         )
@@ -93,10 +97,18 @@ def _b64(h: bytes) -> str:
 class AuditLog:
     """One open log. Not thread-safe; open one per thread or process."""
 
-    def __init__(self, store: LogStore, config: LogConfig, signer: Signer | None) -> None:
+    def __init__(
+        self,
+        store: LogStore,
+        config: LogConfig,
+        signer: Signer | None,
+        cosigner: Signer | None = None,
+    ) -> None:
         self.store = store
         self.config = config
         self.signer = signer
+        #: ML-DSA-44 key cosigning each checkpoint the classic key signs.
+        self.cosigner = cosigner
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -115,7 +127,7 @@ class AuditLog:
         return self.signer
 
     def trusted_verifiers(self) -> list[Verifier]:
-        return [self.signer.verifier] if self.signer else []
+        return [s.verifier for s in (self.signer, self.cosigner) if s is not None]
 
     # ----------------------------------------------------------------- reading
 
@@ -297,7 +309,8 @@ class AuditLog:
             if shard.size
             else merkle.EMPTY_ROOT
         )
-        note = Checkpoint(shard.origin, shard.size, root).sign([signer])
+        signers = [signer] if self.cosigner is None else [signer, self.cosigner]
+        note = Checkpoint(shard.origin, shard.size, root).sign(signers, int(now.timestamp()))
         self.store.insert_checkpoint(
             CheckpointRow(shard.shard_id, shard.size, note, timestamp(now))
         )
@@ -459,7 +472,8 @@ class AuditLog:
             assert signer is not None  # noqa: S101 - require_signer above
             pruned: list[PrunedShard] = []
             for shard in candidates:
-                result = verify_shard(self.store, shard, [signer.verifier])
+                trusted = self.trusted_verifiers()
+                result = verify_shard(self.store, shard, trusted)
                 if result.findings:
                     raise IntegrityError(
                         f"refusing to prune {shard.origin}: {result.findings[0].message}"
@@ -467,11 +481,13 @@ class AuditLog:
                 last = self.store.checkpoint(shard.shard_id)
                 if last is None or last.size != shard.size:
                     raise IntegrityError(f"refusing to prune {shard.origin}: no final checkpoint")
-                final = open_checkpoint(last.note, [signer.verifier])
+                final = open_checkpoint(last.note, trusted)
+                # verify_shard reported a newest_time column that disagrees with the entries
+                # (a rewritten value could get a recent shard deleted), so the age test above
+                # held for the entries themselves; the record carries the recomputed time.
+                newest = result.newest_time or shard.newest_time
                 pruned.append(
-                    PrunedShard(
-                        shard.origin, shard.first_index, shard.size, final.root, shard.newest_time
-                    )
+                    PrunedShard(shard.origin, shard.first_index, shard.size, final.root, newest)
                 )
             record = PruneRecord(
                 self.config.origin,
@@ -512,10 +528,12 @@ def open_log(
     *,
     create: bool = False,
     key_path: str | None = None,
+    cosign_key_path: str | None = None,
 ) -> AuditLog:
     """Open (or with ``create`` make) the log at a path or ``postgresql://`` URL.
 
-    ``key_path`` overrides the key kept in the log's configuration.
+    ``key_path`` and ``cosign_key_path`` override the keys kept in the log's configuration
+    ("" = load none).
     """
     store = open_store(spec, create=create)
     try:
@@ -531,10 +549,12 @@ def open_log(
         config = LogConfig.from_meta(meta)
         path = key_path if key_path is not None else config.key_path
         signer = load_private_key(path, config.origin) if path else None
+        pq_path = cosign_key_path if cosign_key_path is not None else config.cosign_key_path
+        cosigner = load_private_key(pq_path, config.origin, post_quantum=True) if pq_path else None
     except BaseException:
         store.close()
         raise
-    return AuditLog(store, config, signer)
+    return AuditLog(store, config, signer, cosigner)
 
 
 def init_log(
@@ -543,6 +563,7 @@ def init_log(
     origin: str | None = None,
     period: str | None = None,
     key_path: str | None = None,
+    cosign_key_path: str | None = None,
     checkpoint_every: int | None = None,
     checkpoint_seconds: int | None = None,
 ) -> AuditLog:
@@ -566,16 +587,26 @@ def init_log(
                 # Fail now rather than at the first append.
                 load_private_key(key_path, config.origin)
                 config = replace(config, key_path=str(Path(key_path).resolve()))
+            if cosign_key_path is not None:
+                load_private_key(cosign_key_path, config.origin, post_quantum=True)
+                config = replace(config, cosign_key_path=str(Path(cosign_key_path).resolve()))
             if checkpoint_every is not None:
                 config = replace(config, checkpoint_every=checkpoint_every)
             if checkpoint_seconds is not None:
                 config = replace(config, checkpoint_seconds=checkpoint_seconds)
             log.store.set_meta(config.to_meta())
         signer = load_private_key(config.key_path, config.origin) if config.key_path else None
+        cosigner = (
+            load_private_key(config.cosign_key_path, config.origin, post_quantum=True)
+            if config.cosign_key_path
+            else None
+        )
+        if cosigner is not None and signer is None:
+            raise UsageError("an ML-DSA-44 cosignature key needs a checkpoint key (--key) too")
     except BaseException:
         log.close()
         raise
-    return AuditLog(log.store, config, signer)
+    return AuditLog(log.store, config, signer, cosigner)
 
 
 def describe_checkpoint(note: str) -> dict[str, Any]:

@@ -1,8 +1,15 @@
-"""C2SP signed notes (c2sp.org/signed-note) with Ed25519 (type 0x01) and ECDSA (type 0x02).
+"""C2SP signed notes (c2sp.org/signed-note) with Ed25519 (type 0x01), ECDSA (type 0x02) and
+ML-DSA-44 checkpoint cosignatures (type 0x06, c2sp.org/tlog-cosignature).
 
 A note is text ending in a newline, a blank line, then lines ``— <name> base64(keyid‖sig)``.
 Verification follows the spec: signatures from unknown keys are ignored, a known key's bad
-signature rejects the note, and a note with no verified known signature is rejected.
+signature rejects the note, and a note with no verified known signature is rejected. On top
+of that, :func:`open_note` can demand one verified signature per *family* (classic and
+post-quantum) among the trusted keys, so stripping a cosignature is detected.
+
+An ML-DSA-44 cosignature does not sign the note text: it signs the binary
+``cosigned_message`` of tlog-cosignature (label ``subtree/v1\\n\\0``, cosigner name,
+timestamp, origin, start 0, end = tree size, root hash), so it only applies to checkpoints.
 """
 
 from __future__ import annotations
@@ -11,17 +18,23 @@ import base64
 import binascii
 import hashlib
 import struct
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa
 
 from chainproof.errors import InputError, IntegrityError, MalformedError, NotFoundError
 
 SIG_ED25519 = 0x01
 SIG_ECDSA = 0x02
+#: tlog-cosignature: timestamped ML-DSA-44 (sub)tree cosignature.
+SIG_MLDSA44_COSIGNATURE = 0x06
+_COSIGN_LABEL = b"subtree/v1\n\x00"
+_MLDSA44_PUBLIC_BYTES = 1312
+_MLDSA44_SIGNATURE_BYTES = 2420
 #: Notes are small (a checkpoint is ~150 bytes); the cap bounds memory on untrusted input.
 MAX_NOTE_BYTES = 1 << 20
 MAX_SIGNATURES = 64
@@ -34,6 +47,14 @@ class UnknownKeyError(InputError):
 
 class SignatureError(IntegrityError):
     """A signature from a trusted key does not verify: the note was altered or forged."""
+
+
+class MissingSignatureError(IntegrityError):
+    """Trusted keys of a family (classic or ML-DSA-44) exist but none of them signed."""
+
+    def __init__(self, message: str, *, post_quantum: bool) -> None:
+        super().__init__(message)
+        self.post_quantum = post_quantum
 
 
 @dataclass(frozen=True)
@@ -105,8 +126,8 @@ def _key_id(name: str, sig_type: int, public: bytes) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
-PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | mldsa.MLDSA44PrivateKey
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | mldsa.MLDSA44PublicKey
 _CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
 
 
@@ -115,6 +136,9 @@ def _public_identity(key: PublicKey, name: str) -> tuple[int, int, bytes]:
     if isinstance(key, ed25519.Ed25519PublicKey):
         raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return SIG_ED25519, _key_id(name, SIG_ED25519, raw), raw
+    if isinstance(key, mldsa.MLDSA44PublicKey):
+        raw = key.public_bytes_raw()
+        return SIG_MLDSA44_COSIGNATURE, _key_id(name, SIG_MLDSA44_COSIGNATURE, raw), raw
     if not isinstance(key.curve, _CURVES):
         raise InputError(f"ECDSA curve {key.curve.name} is not P-256, P-384 or P-521")
     spki = key.public_bytes(
@@ -124,12 +148,51 @@ def _public_identity(key: PublicKey, name: str) -> tuple[int, int, bytes]:
     return SIG_ECDSA, int.from_bytes(hashlib.sha256(spki).digest()[:4], "big"), spki
 
 
+def cosigned_message(name: str, timestamp: int, text: str) -> bytes | None:
+    """tlog-cosignature's ML-DSA-44 ``cosigned_message`` for a checkpoint body (None if
+    ``text`` is not a checkpoint or a field is out of range)."""
+    lines = text.split("\n")
+    if len(lines) < 4:
+        return None
+    origin, size, root_b64 = lines[0].encode(), lines[1], lines[2]
+    try:
+        root = base64.b64decode(root_b64, validate=True)
+        end = int(size)
+    except (binascii.Error, ValueError):
+        return None
+    cosigner = name.encode()
+    if (
+        not 1 <= len(cosigner) <= 255
+        or not 1 <= len(origin) <= 255
+        or len(root) != 32
+        or not 0 <= end < 1 << 64
+        or not 0 <= timestamp < 1 << 63
+    ):
+        return None
+    return b"".join(
+        (
+            _COSIGN_LABEL,
+            bytes([len(cosigner)]),
+            cosigner,
+            struct.pack(">Q", timestamp),
+            bytes([len(origin)]),
+            origin,
+            struct.pack(">QQ", 0, end),  # start 0: a whole checkpoint, not a subtree
+            root,
+        )
+    )
+
+
 @dataclass(frozen=True)
 class Verifier:
     """A trusted public key; ``name`` None means "whatever name the key ID matches"."""
 
     key: PublicKey
     name: str | None = None
+
+    @property
+    def post_quantum(self) -> bool:
+        return isinstance(self.key, mldsa.MLDSA44PublicKey)
 
     def matches(self, sig: NoteSignature) -> bool:
         if self.name is not None and sig.name != self.name:
@@ -140,9 +203,18 @@ class Verifier:
             return False
         return _public_identity(self.key, sig.name)[1] == sig.key_id
 
-    def check(self, text: str, signature: bytes) -> bool:
+    def check(self, text: str, signature: bytes, name: str = "") -> bool:
         try:
-            if isinstance(self.key, ed25519.Ed25519PublicKey):
+            if isinstance(self.key, mldsa.MLDSA44PublicKey):
+                # timestamped_signature: u64 timestamp ‖ 2420-byte ML-DSA-44 signature.
+                if len(signature) != 8 + _MLDSA44_SIGNATURE_BYTES:
+                    return False
+                when = struct.unpack(">Q", signature[:8])[0]
+                message = cosigned_message(name or self.name or "", when, text)
+                if message is None:
+                    return False
+                self.key.verify(signature[8:], message)
+            elif isinstance(self.key, ed25519.Ed25519PublicKey):
                 self.key.verify(signature, text.encode())
             else:
                 self.key.verify(signature, text.encode(), ec.ECDSA(hashes.SHA256()))
@@ -155,7 +227,12 @@ class Verifier:
         return f"{name}+{key_id:08x}+{base64.b64encode(bytes([sig_type]) + material).decode()}"
 
     def describe(self) -> str:
-        kind = "Ed25519" if isinstance(self.key, ed25519.Ed25519PublicKey) else "ECDSA"
+        if isinstance(self.key, mldsa.MLDSA44PublicKey):
+            kind = "ML-DSA-44"
+        elif isinstance(self.key, ed25519.Ed25519PublicKey):
+            kind = "Ed25519"
+        else:
+            kind = "ECDSA"
         return f"{kind} key {self.name}" if self.name else f"{kind} key"
 
 
@@ -172,18 +249,32 @@ class Signer:
     def verifier(self) -> Verifier:
         return Verifier(self.key.public_key(), self.name)
 
-    def sign(self, text: str) -> NoteSignature:
+    @property
+    def post_quantum(self) -> bool:
+        return isinstance(self.key, mldsa.MLDSA44PrivateKey)
+
+    def sign(self, text: str, timestamp: int | None = None) -> NoteSignature:
+        """Sign ``text``; ``timestamp`` (POSIX seconds, default now) is used by cosignatures."""
         _, key_id, _ = _public_identity(self.key.public_key(), self.name)
-        if isinstance(self.key, ed25519.Ed25519PrivateKey):
+        if isinstance(self.key, mldsa.MLDSA44PrivateKey):
+            when = int(time.time()) if timestamp is None else timestamp
+            message = cosigned_message(self.name, when, text)
+            if message is None:
+                raise InputError(
+                    "an ML-DSA-44 cosignature signs only checkpoints with origin and cosigner "
+                    "names of 1-255 bytes"
+                )
+            sig = struct.pack(">Q", when) + self.key.sign(message)
+        elif isinstance(self.key, ed25519.Ed25519PrivateKey):
             sig = self.key.sign(text.encode())
         else:
             sig = self.key.sign(text.encode(), ec.ECDSA(hashes.SHA256()))
         return NoteSignature(self.name, key_id, sig)
 
 
-def sign_note(text: str, signers: list[Signer]) -> str:
+def sign_note(text: str, signers: list[Signer], timestamp: int | None = None) -> str:
     _check_text(text)
-    return Note(text, tuple(s.sign(text) for s in signers)).format()
+    return Note(text, tuple(s.sign(text, timestamp) for s in signers)).format()
 
 
 def _check_text(text: str) -> None:
@@ -193,21 +284,41 @@ def _check_text(text: str) -> None:
         raise MalformedError("note text contains control characters")
 
 
-def open_note(data: str | bytes, verifiers: list[Verifier], what: str = "signed note") -> Note:
-    """Parse and verify; return the note with only the verified signatures."""
+def open_note(
+    data: str | bytes,
+    verifiers: list[Verifier],
+    what: str = "signed note",
+    *,
+    every_family: bool = False,
+) -> Note:
+    """Parse and verify; return the note with only the verified signatures.
+
+    With ``every_family``, a note must carry a verified signature from a classic
+    (Ed25519/ECDSA) key if any is trusted *and* from an ML-DSA-44 key if any is trusted:
+    a configured cosignature is required, not merely accepted.
+    """
     note = parse_note(data, what)
-    verified: list[NoteSignature] = []
+    verified: list[tuple[NoteSignature, Verifier]] = []
     for sig in note.signatures:
         for v in verifiers:
             if v.matches(sig):
-                if not v.check(note.text, sig.signature):
+                if not v.check(note.text, sig.signature, sig.name):
                     raise SignatureError(f"{what}: signature by {sig.name} does not verify")
-                verified.append(sig)
+                verified.append((sig, v))
                 break
     if not verified:
         names = ", ".join(sorted({f"{s.name}+{s.key_id:08x}" for s in note.signatures}))
         raise UnknownKeyError(f"{what}: signed only by unknown keys ({names})")
-    return Note(note.text, tuple(verified))
+    if every_family:
+        for pq, family in ((False, "Ed25519/ECDSA signature"), (True, "ML-DSA-44 cosignature")):
+            trusted = [v for v in verifiers if v.post_quantum is pq]
+            if trusted and not any(v.post_quantum is pq for _, v in verified):
+                raise MissingSignatureError(
+                    f"{what}: lacks the {family} of "
+                    + ", ".join(sorted({v.describe() for v in trusted})),
+                    post_quantum=pq,
+                )
+    return Note(note.text, tuple(s for s, _ in verified))
 
 
 def parse_vkey(vkey: str) -> Verifier:
@@ -238,6 +349,13 @@ def parse_vkey(vkey: str) -> Verifier:
         if not isinstance(loaded, ec.EllipticCurvePublicKey):
             raise MalformedError("verifier key of type 0x02 is not an ECDSA key")
         key = loaded
+    elif blob[0] == SIG_MLDSA44_COSIGNATURE:
+        if len(blob) != 1 + _MLDSA44_PUBLIC_BYTES:
+            raise MalformedError("verifier key of type 0x06 is not a 1312-byte ML-DSA-44 key")
+        try:
+            key = mldsa.MLDSA44PublicKey.from_public_bytes(blob[1:])
+        except ValueError:
+            raise MalformedError("verifier key holds an invalid ML-DSA-44 public key") from None
     else:
         raise MalformedError(f"verifier key type 0x{blob[0]:02x} is not supported")
     verifier = Verifier(key, name)
@@ -263,21 +381,25 @@ def parse_skey(skey: str) -> Signer:
     return signer
 
 
-def load_private_key(path: str | Path, name: str) -> Signer:
-    """A PEM (PKCS#8 or SEC1) Ed25519 or ECDSA private key, signing as ``name``."""
+def load_private_key(path: str | Path, name: str, *, post_quantum: bool = False) -> Signer:
+    """A PEM (PKCS#8 or SEC1) Ed25519 or ECDSA private key, signing as ``name``; with
+    ``post_quantum`` an ML-DSA-44 PKCS#8 key, cosigning as ``name``."""
     data = _read_key(path)
     try:
         key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise MalformedError(f"{path}: not an unencrypted PEM private key ({exc})") from None
-    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+    if post_quantum:
+        if not isinstance(key, mldsa.MLDSA44PrivateKey):
+            raise InputError(f"{path}: a checkpoint cosignature key must be ML-DSA-44")
+    elif not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
         raise InputError(f"{path}: only Ed25519 and ECDSA keys can sign checkpoints")
     return Signer(name, key)
 
 
 def load_verifier(spec: str) -> Verifier:
-    """A vkey string, or a PEM public or private key file (Ed25519 or ECDSA)."""
-    if "+" in spec and not Path(spec).exists():
+    """A vkey string, or a PEM public or private key file (Ed25519, ECDSA or ML-DSA-44)."""
+    if "+" in spec and not _is_file(spec):
         return parse_vkey(spec)
     data = _read_key(spec)
     key: object
@@ -286,11 +408,21 @@ def load_verifier(spec: str) -> Verifier:
             key = serialization.load_pem_private_key(data, password=None).public_key()
         else:
             key = serialization.load_pem_public_key(data)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
         raise MalformedError(f"{spec}: not a PEM public or private key ({exc})") from None
-    if not isinstance(key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey):
-        raise InputError(f"{spec}: only Ed25519 and ECDSA keys verify checkpoints")
+    if not isinstance(
+        key, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | mldsa.MLDSA44PublicKey
+    ):
+        raise InputError(f"{spec}: only Ed25519, ECDSA and ML-DSA-44 keys verify checkpoints")
     return Verifier(key)
+
+
+def _is_file(spec: str) -> bool:
+    try:
+        return Path(spec).exists()
+    except OSError:
+        # An ML-DSA-44 vkey is ~1,800 characters: too long a name for the file system.
+        return False
 
 
 def _read_key(path: str | Path) -> bytes:

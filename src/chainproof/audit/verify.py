@@ -11,15 +11,23 @@ import binascii
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chainproof._jsonutil import loads_object
 from chainproof.audit import merkle
-from chainproof.audit.checkpoint import Checkpoint, open_checkpoint
-from chainproof.audit.entries import KIND_SHARD_START, decode_entry
-from chainproof.audit.note import SignatureError, UnknownKeyError, Verifier, open_note
-from chainproof.audit.retention import PrunedShard, parse_prune_body
+from chainproof.audit.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
+from chainproof.audit.entries import KIND_SHARD_START, decode_entry, parse_timestamp
+from chainproof.audit.note import (
+    MissingSignatureError,
+    SignatureError,
+    UnknownKeyError,
+    Verifier,
+    open_note,
+    parse_note,
+)
+from chainproof.audit.retention import PrunedShard, PruneRecord, parse_prune_body
 from chainproof.errors import Error, InputError, IntegrityError, MalformedError, NotFoundError
 
 if TYPE_CHECKING:
@@ -56,6 +64,10 @@ class ShardResult:
     start_previous: Any = _NO_START
     entries: int = 0
     checkpoints: int = 0
+    #: Checkpoints whose roots were compared but whose signatures were not checked (no key).
+    unsigned_checkpoints: int = 0
+    #: Newest ``time`` among the entries read (recomputed, never the stored column).
+    newest_time: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,10 @@ class VerifyReport:
     entries: int
     checkpoints: int
     prune_records: int
+    #: False when no trusted key was given: checkpoints and prune records were compared
+    #: with the recomputed tree but their signatures were not checked.
+    signatures_checked: bool = True
+    unsigned_checkpoints: int = 0
 
     @property
     def ok(self) -> bool:
@@ -82,6 +98,8 @@ class VerifyReport:
             "entries": self.entries,
             "checkpoints": self.checkpoints,
             "prune_records": self.prune_records,
+            "signatures_checked": self.signatures_checked,
+            "unsigned_checkpoints": self.unsigned_checkpoints,
             "first_divergence": self.first.to_json() if self.first else None,
             "findings": [f.to_json() for f in self.findings],
             "warnings": list(self.warnings),
@@ -138,6 +156,8 @@ def _entry_problem(
         obj = decode_entry(body, f"entry {g}")
     except MalformedError as exc:
         return Finding("malformed-entry", origin, g, str(exc))
+    if res.newest_time is None or obj["time"] > res.newest_time:
+        res.newest_time = obj["time"]
     is_start = obj.get("kind") == KIND_SHARD_START
     if idx == 0:
         if not is_start:
@@ -227,6 +247,27 @@ def _scan(
     return res
 
 
+def _open_checkpoint(note: str, verifiers: list[Verifier], where: Finding) -> Checkpoint | Finding:
+    """The checkpoint, or the finding (at ``where``) saying why it cannot be trusted."""
+    what = where.message
+    try:
+        if verifiers:
+            return open_checkpoint(note, verifiers, what)
+        # No trusted key: the roots are still held against the recomputed tree, which
+        # catches tampering by anyone who cannot also rewrite the checkpoints.
+        return parse_checkpoint(note, what)[0]
+    except UnknownKeyError as exc:
+        kind, message = "unknown-key", str(exc)
+    except SignatureError as exc:
+        kind, message = "forged-checkpoint", str(exc)
+    except MissingSignatureError as exc:
+        kind = "missing-cosignature" if exc.post_quantum else "missing-signature"
+        message = str(exc)
+    except MalformedError as exc:
+        kind, message = "malformed-checkpoint", str(exc)
+    return Finding(kind, where.origin, where.index, message)
+
+
 def _check_checkpoints(
     spec: _Spec,
     res: ShardResult,
@@ -243,18 +284,14 @@ def _check_checkpoints(
     for cp_size, note in checkpoints:
         what = f"checkpoint of {origin} at size {cp_size}"
         at = first_index + max(cp_size - 1, 0)
-        try:
-            cp = open_checkpoint(note, verifiers, what)
-        except UnknownKeyError as exc:
-            add(Finding("unknown-key", origin, at, str(exc)))
+        cp = _open_checkpoint(note, verifiers, Finding("", origin, at, what))
+        if isinstance(cp, Finding):
+            add(cp)
             continue
-        except SignatureError as exc:
-            add(Finding("forged-checkpoint", origin, at, str(exc)))
-            continue
-        except MalformedError as exc:
-            add(Finding("malformed-checkpoint", origin, at, str(exc)))
-            continue
-        res.checkpoints += 1
+        if verifiers:
+            res.checkpoints += 1
+        else:
+            res.unsigned_checkpoints += 1
         if cp.origin != origin or cp.size != cp_size:
             add(
                 Finding(
@@ -335,7 +372,7 @@ def verify_shard(store: LogStore, shard: ShardRow, verifiers: list[Verifier]) ->
         return store.get_nodes(shard.shard_id, coords)
 
     cps = [(c.size, c.note) for c in store.checkpoints(shard.shard_id)]
-    return _scan(
+    res = _scan(
         _Spec(shard.origin, shard.first_index, shard.size, shard.frozen),
         store.iter_entries(shard.shard_id),
         cps,
@@ -343,6 +380,62 @@ def verify_shard(store: LogStore, shard: ShardRow, verifiers: list[Verifier]) ->
         node_check=node_check,
         node_source=node_source,
     )
+    if res.root is not None and not res.findings and res.newest_time != shard.newest_time:
+        # Prune decides on this column: a rewritten value could get a recent shard deleted.
+        # (Other findings come first: deleting or editing entries also changes the time.)
+        res.findings.append(
+            Finding(
+                "rewritten-newest-time",
+                shard.origin,
+                shard.first_index,
+                f"shard {shard.origin} records its newest entry time as "
+                f"{shard.newest_time or 'empty'} but its entries' newest time is "
+                f"{res.newest_time}",
+            )
+        )
+    return res
+
+
+def _prune_time_findings(
+    seq: int, record: PruneRecord, min_retention: timedelta | None
+) -> list[Finding]:
+    """Re-check a prune record's age test: each pruned shard's newest entry time must lie
+    ``older_than`` (and, when an auditor asks, ``min_retention``) before the prune time."""
+    found: list[Finding] = []
+    try:
+        pruned_at = parse_timestamp(record.time)
+    except MalformedError as exc:
+        return [Finding("malformed-prune-record", record.log_origin, None, f"{seq}: {exc}")]
+    for p in record.shards:
+        try:
+            newest = parse_timestamp(p.newest_time)
+        except MalformedError as exc:
+            found.append(Finding("malformed-prune-record", p.origin, p.first_index, str(exc)))
+            continue
+        age = pruned_at - newest
+        if age < timedelta(seconds=record.older_than_seconds):
+            found.append(
+                Finding(
+                    "premature-prune",
+                    p.origin,
+                    p.first_index,
+                    f"prune record {seq} deleted {p.origin}, whose newest entry "
+                    f"({p.newest_time}) was younger than its own limit of "
+                    f"{record.older_than_seconds}s at {record.time}",
+                )
+            )
+        elif min_retention is not None and age < min_retention:
+            found.append(
+                Finding(
+                    "retention-violation",
+                    p.origin,
+                    p.first_index,
+                    f"prune record {seq} deleted {p.origin} {age.days} days after its newest "
+                    f"entry ({p.newest_time}); the required retention is "
+                    f"{int(min_retention.total_seconds())}s",
+                )
+            )
+    return found
 
 
 def _link(origin: str, first_index: int, size: int, root: bytes) -> dict[str, Any]:
@@ -354,12 +447,22 @@ def _link(origin: str, first_index: int, size: int, root: bytes) -> dict[str, An
     }
 
 
-def verify_log(log: AuditLog, verifiers: list[Verifier]) -> VerifyReport:
-    """Recompute every shard, check every checkpoint and prune record, and the shard chain."""
+def verify_log(
+    log: AuditLog, verifiers: list[Verifier], *, min_retention: timedelta | None = None
+) -> VerifyReport:
+    """Recompute every shard, check every checkpoint and prune record, and the shard chain.
+
+    With no ``verifiers`` the tree, stored hashes, checkpoint roots and the shard chain are
+    still checked, but no signature is (the report says so: ``signatures_checked``).
+    ``min_retention`` additionally requires every pruned shard to have been kept that long.
+    """
     store = log.store
     findings: list[Finding] = []
     warnings: list[str] = []
-    entries = checkpoints = 0
+    entries = checkpoints = unsigned = 0
+    # Prune records are plain signed notes: only classic keys sign them (an ML-DSA-44
+    # cosignature signs checkpoint fields, not arbitrary text).
+    classic = [v for v in verifiers if not v.post_quantum]
     with store.reading():
         shards = store.shards()
         prunes = store.prunes()
@@ -367,10 +470,16 @@ def verify_log(log: AuditLog, verifiers: list[Verifier]) -> VerifyReport:
         for row in prunes:
             what = f"prune record {row.seq}"
             try:
-                note = open_note(row.note, verifiers, what)
-                pruned.extend(parse_prune_body(note.text).shards)
+                if verifiers:
+                    text = open_note(row.note, classic, what).text
+                else:
+                    text = parse_note(row.note, what).text
+                record = parse_prune_body(text)
             except Error as exc:
                 findings.append(Finding("forged-prune-record", log.config.origin, None, str(exc)))
+                continue
+            pruned.extend(record.shards)
+            findings.extend(_prune_time_findings(row.seq, record, min_retention))
         link: dict[str, Any] | None = None
         next_first = 0
         for p in pruned:
@@ -393,6 +502,7 @@ def verify_log(log: AuditLog, verifiers: list[Verifier]) -> VerifyReport:
             warnings.extend(res.warnings)
             entries += res.entries
             checkpoints += res.checkpoints
+            unsigned += res.unsigned_checkpoints
             if shard.origin in pruned_origins:
                 findings.append(
                     Finding(
@@ -428,8 +538,20 @@ def verify_log(log: AuditLog, verifiers: list[Verifier]) -> VerifyReport:
             if res.root is not None:
                 link = _link(shard.origin, shard.first_index, shard.size, res.root)
             next_first = shard.first_index + shard.size
+    if not verifiers:
+        warnings.append(
+            "no trusted key: checkpoint and prune-record signatures were NOT checked "
+            "(whoever can rewrite the storage can rewrite them too)"
+        )
     return VerifyReport(
-        _ordered(findings), tuple(warnings), len(shards), entries, checkpoints, len(prunes)
+        _ordered(findings),
+        tuple(warnings),
+        len(shards),
+        entries,
+        checkpoints,
+        len(prunes),
+        signatures_checked=bool(verifiers),
+        unsigned_checkpoints=unsigned,
     )
 
 
@@ -479,13 +601,36 @@ def verify_export(path: Path, verifiers: list[Verifier]) -> VerifyReport:
     stream = ((i, b, merkle.leaf_hash(b)) for i, b in enumerate(bodies))
     res = _scan(_Spec(origin, first_index, size, frozen), stream, notes, verifiers)
     findings = list(res.findings)
-    if res.checkpoints == 0 and not findings:
+    newest = header.get("newest_time")
+    if isinstance(newest, str) and res.root and not findings and newest != res.newest_time:
+        findings.append(
+            Finding(
+                "rewritten-newest-time",
+                origin,
+                first_index,
+                f"the export header gives the newest entry time as {newest} but its entries' "
+                f"newest time is {res.newest_time}",
+            )
+        )
+    warnings = list(res.warnings)
+    if not verifiers:
+        warnings.append("no trusted key: checkpoint signatures were NOT checked")
+    elif res.checkpoints == 0 and not findings:
         findings.append(
             Finding(
                 "unsigned", origin, None, "the export holds no checkpoint signed by a trusted key"
             )
         )
-    return VerifyReport(_ordered(findings), tuple(res.warnings), 1, res.entries, res.checkpoints, 0)
+    return VerifyReport(
+        _ordered(findings),
+        tuple(warnings),
+        1,
+        res.entries,
+        res.checkpoints,
+        0,
+        signatures_checked=bool(verifiers),
+        unsigned_checkpoints=res.unsigned_checkpoints,
+    )
 
 
 def _hash(value: Any, what: str) -> bytes:

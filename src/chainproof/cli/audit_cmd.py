@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chainproof.errors import InputError, UsageError
+from chainproof.errors import Error, InputError, UsageError
 
 if TYPE_CHECKING:
     from chainproof.audit.log import AuditLog
@@ -37,6 +37,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--origin", help="log name; shards are ORIGIN/PERIOD (default: random)")
     p.add_argument("--period", choices=("year", "month", "day"), help="shard period")
     p.add_argument("--key", metavar="PEM", help="private key kept with the log's config")
+    p.add_argument(
+        "--cosign-key",
+        metavar="PEM",
+        help="ML-DSA-44 private key adding a post-quantum cosignature to every checkpoint",
+    )
     p.add_argument(
         "--checkpoint-every", type=int, metavar="N", help="sign once N entries are uncovered"
     )
@@ -79,9 +84,23 @@ def register(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="PEM|VKEY",
-        help="trusted public key (PEM file or name+id+base64); repeatable",
+        help="trusted public key (PEM file or name+id+base64); repeatable; an ML-DSA-44 key "
+        "makes its cosignature required on every checkpoint",
+    )
+    p.add_argument(
+        "--no-checkpoints",
+        action="store_true",
+        help="no trusted key: check entries, stored hashes, checkpoint roots and the shard "
+        "chain but not signatures, and exit 0 if those pass",
+    )
+    p.add_argument(
+        "--retention",
+        metavar="AGE",
+        help="also require every pruned shard to have been kept at least AGE (e.g. 180d)",
     )
     p.set_defaults(handler=_verify)
+
+    _register_keygen(sub)
 
     p = common("checkpoint", "sign and print a checkpoint of the newest shard now")
     p.add_argument("--key", metavar="PEM", help="private key (default: the log's)")
@@ -97,6 +116,24 @@ def register(subparsers: Any) -> None:
     p.add_argument("--shard", metavar="ORIGIN|PERIOD", help="shard (default: newest)")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.set_defaults(handler=_export)
+
+
+def _register_keygen(sub: Any) -> None:
+    p = sub.add_parser(
+        "keygen",
+        help="write a private key for checkpoints (or ML-DSA-44 cosignatures)",
+        description="write an unencrypted PKCS#8 PEM private key (mode 0600) and FILE.pub",
+    )
+    p.add_argument("--algorithm", choices=("ed25519", "ecdsa-p256", "mldsa-44"), default="ed25519")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.add_argument(
+        "--log",
+        metavar="PATH|URL",
+        help="also make it this log's checkpoint key (mldsa-44: its cosignature key), as "
+        "audit init --key/--cosign-key does, and print its verifier key",
+    )
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(handler=_keygen)
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -116,7 +153,7 @@ def _open(args: argparse.Namespace, *, signing: bool = True) -> AuditLog:
         raise UsageError("--log PATH|URL is required")
     key = getattr(args, "key", None)
     if not signing:
-        return open_log(args.log, key_path="")
+        return open_log(args.log, key_path="", cosign_key_path="")
     # verify's --key is a list of trusted public keys, not the log's signing key.
     return open_log(args.log, key_path=key if isinstance(key, str) else None)
 
@@ -130,6 +167,7 @@ def _init(args: argparse.Namespace) -> int:
         origin=args.origin,
         period=args.period,
         key_path=args.key,
+        cosign_key_path=args.cosign_key,
         checkpoint_every=args.checkpoint_every,
         checkpoint_seconds=(
             int(parse_duration(args.checkpoint_interval).total_seconds())
@@ -141,9 +179,13 @@ def _init(args: argparse.Namespace) -> int:
         data: dict[str, Any] = {**cfg.to_meta(), "storage": log.store.description}
         if log.signer:
             data["vkey"] = log.signer.verifier.vkey(cfg.origin)
+        if log.cosigner:
+            data["cosign_vkey"] = log.cosigner.verifier.vkey(cfg.origin)
     lines = [f"audit log {data['storage']}: origin {cfg.origin}, {cfg.period} shards"]
     if "vkey" in data:
         lines.append(f"checkpoint key: {data['vkey']}")
+    if "cosign_vkey" in data:
+        lines.append(f"ML-DSA-44 cosignature key: {data['cosign_vkey']}")
     _emit(args, data, "\n".join(lines))
     return 0
 
@@ -214,19 +256,50 @@ def _proof(args: argparse.Namespace) -> int:
 
 
 def _verifiers(args: argparse.Namespace, log: AuditLog | None) -> list[Verifier]:
-    from chainproof.audit.note import load_verifier
+    """Trusted keys: ``--key``s, else the keys configured with the log; [] means none.
 
+    Without ``--no-checkpoints`` an empty list still verifies the tree, but the command
+    fails closed (exit 1): an unsigned check proves nothing against someone who can
+    rewrite the storage.
+    """
+    from chainproof.audit.note import load_private_key, load_verifier
+
+    if args.no_checkpoints:
+        if args.key:
+            raise UsageError("--no-checkpoints and --key exclude each other")
+        return []
     verifiers = [load_verifier(k) for k in args.key]
     if not verifiers and log is not None:
-        verifiers = log.trusted_verifiers()
-    if not verifiers:
-        raise UsageError("pass --key (public key PEM or vkey) to check checkpoint signatures")
+        cfg = log.config
+        for path, pq in ((cfg.key_path, False), (cfg.cosign_key_path, True)):
+            if not path:
+                continue
+            try:
+                verifiers.append(load_private_key(path, cfg.origin, post_quantum=pq).verifier)
+            except Error as exc:
+                # An auditor's copy of the log without the key files: say why, fail closed.
+                args.key_problems = [*getattr(args, "key_problems", []), str(exc)]
     return verifiers
 
 
 def _render_report(args: argparse.Namespace, report: VerifyReport, what: str) -> int:
     lines: list[str] = []
-    if report.ok:
+    accepted = report.signatures_checked or args.no_checkpoints
+    data = {**report.to_json(), "verified": report.ok and accepted}
+    if report.ok and not accepted:
+        lines.append(
+            f"{what} NOT VERIFIED: entries, stored hashes and {report.unsigned_checkpoints} "
+            "checkpoint root(s) are consistent, but no checkpoint signature could be checked: "
+            "no trusted key (pass --key PUB, or --no-checkpoints to accept an unsigned check)"
+        )
+        lines.extend(f"  key not loaded: {p}" for p in getattr(args, "key_problems", []))
+    elif report.ok and not report.signatures_checked:
+        lines.append(
+            f"{what} OK without signatures: {report.shards} shard(s), {report.entries} "
+            f"entries, {report.unsigned_checkpoints} checkpoint root(s) consistent; no "
+            "checkpoint signature was checked (--no-checkpoints)"
+        )
+    elif report.ok:
         lines.append(
             f"{what} OK: {report.shards} shard(s), {report.entries} entries, "
             f"{report.checkpoints} checkpoint(s), {report.prune_records} prune record(s) verified"
@@ -238,18 +311,26 @@ def _render_report(args: argparse.Namespace, report: VerifyReport, what: str) ->
         lines.append(f"{what} FAILED: first divergence at {at} ({first.kind}): {first.message}")
         lines.extend(f"  {f.kind}: {f.message}" for f in report.findings[1:])
     lines.extend(f"  warning: {w}" for w in report.warnings)
-    _emit(args, report.to_json(), "\n".join(lines))
-    return 0 if report.ok else 1
+    _emit(args, data, "\n".join(lines))
+    return 0 if data["verified"] else 1
 
 
 def _verify(args: argparse.Namespace) -> int:
     from chainproof._jsonutil import loads_object
+    from chainproof.audit.retention import parse_duration
     from chainproof.audit.verify import verify_bundle, verify_export, verify_log
 
     chosen = [x for x in (args.log, args.proof, args.export) if x]
     if len(chosen) != 1:
         raise UsageError("give exactly one of --log, --proof, --export")
+    min_retention = parse_duration(args.retention) if args.retention else None
+    if min_retention is not None and not args.log:
+        raise UsageError("--retention applies to --log (prune records live in the log)")
     if args.proof:
+        if args.no_checkpoints:
+            raise UsageError("a proof is only meaningful against a signed checkpoint: pass --key")
+        if not args.key:
+            raise UsageError("pass --key (public key PEM or vkey) to check the proof's checkpoint")
         path = Path(args.proof)
         try:
             raw = path.read_bytes()
@@ -272,8 +353,8 @@ def _verify(args: argparse.Namespace) -> int:
         return _render_report(
             args, verify_export(Path(args.export), _verifiers(args, None)), f"export {args.export}"
         )
-    with _open(args, signing=not args.key) as log:
-        report = verify_log(log, _verifiers(args, log))
+    with _open(args, signing=False) as log:
+        report = verify_log(log, _verifiers(args, log), min_retention=min_retention)
     return _render_report(args, report, "audit log")
 
 
@@ -312,4 +393,57 @@ def _export(args: argparse.Namespace) -> int:
             handle.write(json.dumps(record, sort_keys=True) + "\n")
             count += 1
     _emit(args, {"output": str(out), "records": count}, f"wrote {count} records to {out}")
+    return 0
+
+
+def _keygen(args: argparse.Namespace) -> int:
+    import os
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa
+
+    from chainproof.audit.note import PrivateKey
+
+    out = Path(args.output)
+    pub = out.with_name(out.name + ".pub")
+    for path in (out, pub):
+        if path.exists():
+            raise UsageError(f"{path} exists; refusing to overwrite a key")
+    key: PrivateKey
+    if args.algorithm == "mldsa-44":
+        key = mldsa.MLDSA44PrivateKey.generate()
+    elif args.algorithm == "ecdsa-p256":
+        key = ec.generate_private_key(ec.SECP256R1())
+    else:
+        key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    try:
+        # O_EXCL and 0600 from the start: the private key is never readable by others.
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        pub.write_bytes(
+            key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    except OSError as exc:
+        raise InputError(f"cannot write {out}: {exc.strerror}") from None
+    data = {"algorithm": args.algorithm, "private_key": str(out), "public_key": str(pub)}
+    text = f"wrote {args.algorithm} private key {out} and public key {pub}"
+    if args.log:
+        from chainproof.audit import init_log
+
+        pq = args.algorithm == "mldsa-44"
+        with init_log(
+            args.log, key_path=None if pq else str(out), cosign_key_path=str(out) if pq else None
+        ) as log:
+            signer = log.cosigner if pq else log.signer
+            assert signer is not None  # noqa: S101 - init_log just loaded it
+            data["vkey"] = signer.verifier.vkey(log.config.origin)
+        role = "cosignature" if pq else "checkpoint"
+        text += f"\n{log.config.origin} {role} key: {data['vkey']}"
+    _emit(args, data, text)
     return 0
