@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from typing import IO, TYPE_CHECKING
@@ -18,7 +19,7 @@ from chainproof.oci.open import open_target
 from chainproof.sbom.builder import SbomBuilder
 from chainproof.sbom.catalogers.dotnet import DepsJsonCataloger
 from chainproof.sbom.check import COMPONENTS_KEY, SbomCheck
-from chainproof.sbom.cyclonedx import to_cyclonedx, validate_cyclonedx
+from chainproof.sbom.cyclonedx import to_cyclonedx, to_cyclonedx_library, validate_cyclonedx
 from chainproof.sbom.interface import CatalogContext, Content, FoundFile
 from chainproof.sbom.model import Component, ComponentType, ImageSubject, Sbom
 from chainproof.sbom.spdx import to_spdx
@@ -80,6 +81,40 @@ def test_cyclonedx_is_valid_and_deterministic() -> None:
     document["components"][0]["type"] = "not-a-type"
     with pytest.raises(Exception, match="does not validate"):
         validate_cyclonedx(json.dumps(document))
+
+
+def test_cyclonedx_direct_writer_equals_library() -> None:
+    mixed = Component(
+        ComponentType.LIBRARY,
+        "x",
+        "1",
+        "npm",
+        "t",
+        purl="pkg:npm/%40scope/x@1",
+        supplier="Me",
+        licenses=("MIT OR Apache-2.0", "BSD-3-Clause"),
+        evidence=("/b", "/a"),
+        properties=(("z", "1"), ("a", "2")),
+    )
+    named = dataclasses.replace(mixed, name="y", licenses=("Apache-2.0", "mit", "Foo License"))
+    unparsable = dataclasses.replace(mixed, name="z", licenses=("MIT OR Apache-2.0", "Foo"))
+    sbom = dataclasses.replace(_sbom(), components=(*_sbom().components, mixed, named, unparsable))
+    direct = to_cyclonedx(sbom, "2024-01-09T00:00:00Z", validate=True)
+    assert direct == to_cyclonedx_library(sbom, "2024-01-09T00:00:00Z", validate=True)
+    by_name = {c["name"]: c for c in json.loads(direct)["components"]}
+    # An expression may only stand alone: SPDX parts are joined, anything else kept by name.
+    assert by_name["x"]["licenses"] == [{"expression": "(MIT OR Apache-2.0) AND (BSD-3-Clause)"}]
+    assert by_name["y"]["licenses"] == [
+        {"license": {"id": "Apache-2.0"}},
+        {"license": {"id": "MIT"}},
+        {"license": {"name": "Foo License"}},
+    ]
+    assert by_name["z"]["licenses"] == [
+        {"license": {"name": "Foo"}},
+        {"license": {"name": "MIT OR Apache-2.0"}},
+    ]
+    empty = dataclasses.replace(_sbom(), components=())
+    assert to_cyclonedx(empty, validate=True) == to_cyclonedx_library(empty, validate=True)
 
 
 def test_spdx_is_valid_and_deterministic() -> None:
