@@ -32,6 +32,7 @@ class DepsJsonCataloger(FileCataloger):
     """NuGet packages and runtime packs an app was built with (``<app>.deps.json``)."""
 
     name = "dotnet-deps"
+    path_suffixes = (".deps.json",)
 
     def wants(self, entry: LayerEntry) -> bool:
         return entry.kind in _FILE_KINDS and entry.path.casefold().endswith(".deps.json")
@@ -101,6 +102,7 @@ class RuntimeConfigCataloger(FileCataloger):
     """
 
     name = "dotnet-runtimeconfig"
+    path_suffixes = (".runtimeconfig.json",)
 
     def wants(self, entry: LayerEntry) -> bool:
         return entry.kind in _FILE_KINDS and entry.path.casefold().endswith(".runtimeconfig.json")

@@ -80,6 +80,7 @@ def track_snapshots(components: list[Component]) -> list[Component]:
 
 class OsReleaseCataloger(FileCataloger):
     name = "os-release"
+    path_suffixes = ("os-release",)
     max_bytes = 64 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
@@ -178,6 +179,7 @@ class DpkgCataloger(FileCataloger):
 
 class ApkCataloger(FileCataloger):
     name = "apk"
+    path_suffixes = ("lib/apk/db/installed",)
     tracks_removal = True
     max_bytes = 64 * 1024 * 1024
 
@@ -253,6 +255,7 @@ class RpmSqliteCataloger(Cataloger):
     """RPM databases in the sqlite format (Fedora ≥ 33, RHEL/UBI ≥ 9, SUSE, Azure Linux)."""
 
     name = "rpm"
+    path_suffixes = ("rpmdb.sqlite",)
     tracks_removal = True
     max_bytes: ClassVar[int] = 512 * 1024 * 1024
     needs_path = True
@@ -320,6 +323,7 @@ _DIST_INFO = re.compile(r"[^/]+\.(?:dist-info/METADATA|egg-info/PKG-INFO|egg-inf
 
 class PythonCataloger(FileCataloger):
     name = "python"
+    path_suffixes = ("metadata", "pkg-info", ".egg-info")
     max_bytes = 4 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
@@ -376,6 +380,7 @@ def _npm_license(value: Any) -> list[str]:
 
 class NpmCataloger(FileCataloger):
     name = "npm"
+    path_suffixes = ("package.json",)
     max_bytes = 4 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
@@ -436,6 +441,7 @@ class JavaArchiveCataloger(FileCataloger):
     including jars nested in fat jars, with bounded reads (no zip bomb expands in memory)."""
 
     name = "java-archive"
+    path_suffixes = _ARCHIVES
     # Held in memory while read (zipfile needs to seek): bounds peak RSS.
     max_bytes = 128 * 1024 * 1024
 
