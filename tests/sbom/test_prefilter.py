@@ -28,6 +28,8 @@ _WANTED = [
     (View.ROOT, "var/lib/dpkg/status.d/libc6"),
     (View.ROOT, "lib/apk/db/installed"),
     (View.ROOT, "var/lib/rpm/rpmdb.sqlite"),
+    (View.ROOT, "var/lib/rpm/Packages"),
+    (View.ROOT, "usr/lib/sysimage/rpm/Packages.db"),
     (View.ROOT, "usr/lib/python3/site-packages/x-1.0.dist-info/METADATA"),
     (View.ROOT, "usr/lib/python3/site-packages/x-1.0.egg-info/PKG-INFO"),
     (View.ROOT, "usr/lib/python3/site-packages/x-1.0.egg-info"),
