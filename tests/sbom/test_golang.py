@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chainproof.layers.walker import EntryKind, LayerEntry, View
 from chainproof.errors import MalformedError
+from chainproof.layers.walker import EntryKind, LayerEntry, View
 from chainproof.sbom.catalogers.golang import MAGIC, GoBinaryCataloger, build_info
 from tests.sbom.helpers import run_files
 
