@@ -14,6 +14,7 @@ from chainproof.checks.integrity import CONSUMERS_KEY, IntegrityCheck
 from chainproof.checks.interface import Status
 from chainproof.cli.main import main
 from chainproof.demo.sample import SAMPLE_TAG, build_sample
+from chainproof.errors import MalformedError
 from chainproof.layers.walker import EntryKind, LayerEntry, View
 from chainproof.oci.open import open_target
 from chainproof.sbom.builder import SbomBuilder
@@ -22,7 +23,7 @@ from chainproof.sbom.check import COMPONENTS_KEY, SbomCheck
 from chainproof.sbom.cyclonedx import to_cyclonedx, to_cyclonedx_library, validate_cyclonedx
 from chainproof.sbom.interface import CatalogContext, Content, FoundFile
 from chainproof.sbom.model import Component, ComponentType, ImageSubject, Sbom
-from chainproof.sbom.spdx import to_spdx
+from chainproof.sbom.spdx import to_spdx, to_spdx_library
 from tests.sbom.helpers import config
 
 if TYPE_CHECKING:
@@ -115,6 +116,10 @@ def test_cyclonedx_direct_writer_equals_library() -> None:
     ]
     empty = dataclasses.replace(_sbom(), components=())
     assert to_cyclonedx(empty, validate=True) == to_cyclonedx_library(empty, validate=True)
+    # The SPDX writer likewise equals spdx-tools' output and passes its validation.
+    for each in (sbom, empty, dataclasses.replace(empty, warnings=())):
+        text = to_spdx(each, "2024-01-09T00:00:00Z", validate=True)
+        assert text == to_spdx_library(each, "2024-01-09T00:00:00Z", validate=True)
 
 
 def test_spdx_is_valid_and_deterministic() -> None:
@@ -214,3 +219,21 @@ def test_unexpected_parser_failure_is_a_warning() -> None:
     builder.consume(0, entry, lambda: io.BytesIO(b"{}"))
     assert builder.finish(CatalogContext(config(), True, 1)) == []
     assert any("ZeroDivisionError: crafted input" in w for w in builder.warnings)
+
+
+def test_spdx_validation_catches_a_broken_document() -> None:
+    from chainproof.sbom import spdx
+
+    document = json.loads(to_spdx(_sbom(), "2024-01-09T00:00:00Z"))
+    document["relationships"].append(
+        {
+            "spdxElementId": "SPDXRef-image",
+            "relatedSpdxElement": "SPDXRef-missing",
+            "relationshipType": "CONTAINS",
+        }
+    )
+    with pytest.raises(MalformedError, match="does not validate"):
+        spdx._validate_dict(document)
+    del document["creationInfo"]
+    with pytest.raises(MalformedError, match="does not parse"):
+        spdx._validate_dict(document)
