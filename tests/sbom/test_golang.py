@@ -137,6 +137,33 @@ def test_go_before_1_18_bad_pointers_are_warnings() -> None:
     struct.pack_into("<Q", broken, 0x210, 0xDEAD0000)  # points outside every segment
     with pytest.raises(MalformedError, match="outside the file"):
         build_info(bytes(broken), "tool")
-    not_elf = b"MZ" + bytes(0x1FE) + MAGIC + bytes([8, 0]) + bytes(64)
-    with pytest.raises(MalformedError, match="not ELF"):
-        build_info(not_elf, "tool.exe")
+    neither = b"\0" * 0x200 + MAGIC + bytes([8, 0]) + bytes(64)
+    with pytest.raises(MalformedError, match="neither ELF nor PE"):
+        build_info(neither, "tool")
+    bad_pe = b"MZ" + bytes(0x1FE) + MAGIC + bytes([8, 0]) + bytes(64)
+    with pytest.raises(MalformedError, match="not a readable PE"):
+        build_info(bad_pe, "tool.exe")
+
+
+def test_go_before_1_18_in_a_real_pe() -> None:
+    import pip
+
+    launcher = Path(pip.__file__ or "").parent / "_vendor" / "distlib" / "t64.exe"
+    if not launcher.is_file():
+        pytest.skip("pip's t64.exe launcher (a real PE) is not vendored here")
+    import pefile
+
+    image = bytearray(launcher.read_bytes())
+    pe = pefile.PE(data=bytes(image), fast_load=True)
+    base = pe.OPTIONAL_HEADER.ImageBase
+    (data,) = [s for s in pe.sections if s.Name.rstrip(b"\0") == b".data"]
+    raw, va = data.PointerToRawData, base + data.VirtualAddress
+    modinfo = "path\texample.com/winsvc\nmod\texample.com/winsvc\tv0.9.0\th1:x=\n"
+    framed = ("x" * 16 + modinfo + "y" * 16).encode()
+    image[raw + 0x200 : raw + 0x200 + 9] = b"go1.17.13"
+    image[raw + 0x300 : raw + 0x300 + len(framed)] = framed
+    struct.pack_into("<QQ", image, raw + 0x100, va + 0x200, 9)
+    struct.pack_into("<QQ", image, raw + 0x120, va + 0x300, len(framed))
+    image[raw : raw + 16] = MAGIC + bytes([8, 0])
+    struct.pack_into("<QQ", image, raw + 16, va + 0x100, va + 0x120)
+    assert build_info(bytes(image), "winsvc.exe") == ("go1.17.13", modinfo)

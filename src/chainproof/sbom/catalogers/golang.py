@@ -5,8 +5,8 @@ Found by the ``\\xff Go buildinf:`` magic in executables (ELF with an exec bit, 
 32-byte header as length-prefixed strings. Older binaries (Go 1.13-1.17) store two pointers
 after the magic, pointer size and flags: to the Go string headers (data pointer, length) of
 ``runtime.buildVersion`` and ``runtime.modinfo``. Those are virtual addresses, mapped to file
-offsets through the ELF ``PT_LOAD`` segments (as Go's ``debug/buildinfo`` does); a pre-1.18
-Windows (PE) binary is reported as a warning rather than guessed at.
+offsets through the ELF ``PT_LOAD`` segments or the PE sections (as Go's
+``debug/buildinfo`` does).
 """
 
 from __future__ import annotations
@@ -53,10 +53,34 @@ def _string(data: bytes, offset: int) -> tuple[str, int]:
     return data[offset : offset + length].decode("utf-8", "replace"), offset + length
 
 
+def _pe_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """[(virtual address, file offset, raw size)] of a PE file's sections."""
+    import pefile
+
+    try:
+        pe = pefile.PE(data=data, fast_load=True)
+    except pefile.PEFormatError as exc:
+        raise MalformedError(f"not a readable PE file ({exc})") from None
+    try:
+        base = int(pe.OPTIONAL_HEADER.ImageBase)
+        return [
+            (base + int(s.VirtualAddress), int(s.PointerToRawData), int(s.SizeOfRawData))
+            for s in pe.sections
+        ]
+    finally:
+        pe.close()
+
+
+def _segments(data: bytes) -> list[tuple[int, int, int]]:
+    if data[:2] == b"MZ":
+        return _pe_segments(data)
+    return _elf_segments(data)[1]
+
+
 def _elf_segments(data: bytes) -> tuple[str, list[tuple[int, int, int]]]:
     """(struct byte order, [(vaddr, file offset, file size)]) of an ELF file's PT_LOAD."""
     if data[:4] != b"\x7fELF" or len(data) < 64:
-        raise MalformedError("Go binary older than Go 1.18 that is not ELF (build info not read)")
+        raise MalformedError("Go binary older than Go 1.18 that is neither ELF nor PE")
     wide, order = data[4] == 2, "<" if data[5] == 1 else ">"
     if wide:
         (phoff,) = struct.unpack_from(f"{order}Q", data, 32)
@@ -82,7 +106,7 @@ def _pointer_form(data: bytes, at: int, flags: int) -> tuple[str, str]:
     pointer = data[at + 14]
     if pointer not in (4, 8):
         raise MalformedError(f"Go build info pointer size {pointer}")
-    _, segments = _elf_segments(data)
+    segments = _segments(data)
     order = ">" if flags & 0x1 else "<"
     word = f"{order}{'Q' if pointer == 8 else 'I'}"
 
