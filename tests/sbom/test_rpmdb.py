@@ -198,3 +198,37 @@ def test_paths_wanted() -> None:
     assert wants("var/lib/rpm/Packages") and wants("usr/lib/sysimage/rpm/Packages.db")
     assert wants("var/lib/rpm/rpmdb.sqlite")
     assert not wants("usr/share/doc/Packages") and not wants("var/lib/rpm/Basenames")
+
+
+def test_image_with_a_berkeleydb_rpmdb(tmp_path: Path) -> None:
+    """End to end: a CentOS-8-like image; an upgrade in layer 1 rewrites the database."""
+    from chainproof.oci.layout_writer import LayerFile
+    from chainproof.sbom.catalog import generate
+    from tests.sbom.helpers import write_image
+
+    real = _real_header(tmp_path)
+    old = _synthetic_header({1000: "bash", 1001: "4.4.19", 1002: "1.el8", 1022: "x86_64"})
+    new = _synthetic_header({1000: "bash", 1001: "4.4.20", 1002: "4.el8", 1022: "x86_64"})
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = _bdb(tmp_path / "a", [real, old]).read_bytes()
+    second = _bdb(tmp_path / "b", [real, new]).read_bytes()
+    release = b'ID="centos"\nVERSION_ID="8"\n'
+    reference = write_image(
+        tmp_path / "image",
+        [
+            [LayerFile("etc/os-release", release), LayerFile("var/lib/rpm/Packages", first)],
+            [LayerFile("var/lib/rpm/Packages", second)],
+        ],
+        os="linux",
+    )
+    (sbom,) = generate(reference)
+    rpms = {(c.name, c.version): (c.layer, c.removed_by) for c in sbom.by_ecosystem("rpm")}
+    assert rpms == {
+        ("hello-chainproof", "1.2.3-4.el8"): (0, None),
+        ("bash", "4.4.19-1.el8"): (0, 1),
+        ("bash", "4.4.20-4.el8"): (1, None),
+    }
+    (bash,) = [c for c in sbom.by_ecosystem("rpm") if c.version == "4.4.20-4.el8"]
+    assert bash.purl == "pkg:rpm/centos/bash@4.4.20-4.el8?arch=x86_64&distro=centos-8"
+    assert not [w for w in sbom.warnings if "rpm" in w.lower()]
