@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 # Debian packages the integration tests drive for real (registry, third-party clients, servers).
-APT_PACKAGES := docker-registry skopeo libhivex-bin softhsm2 postgresql openssl
+APT_PACKAGES := docker-registry skopeo libhivex-bin softhsm2 postgresql openssl db5.3-util rpm
 
 .PHONY: demo test lint typecheck pytest install dev system-deps bench clean
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from typing import IO, TYPE_CHECKING
@@ -13,15 +14,16 @@ from chainproof.checks.integrity import CONSUMERS_KEY, IntegrityCheck
 from chainproof.checks.interface import Status
 from chainproof.cli.main import main
 from chainproof.demo.sample import SAMPLE_TAG, build_sample
+from chainproof.errors import MalformedError
 from chainproof.layers.walker import EntryKind, LayerEntry, View
 from chainproof.oci.open import open_target
 from chainproof.sbom.builder import SbomBuilder
 from chainproof.sbom.catalogers.dotnet import DepsJsonCataloger
 from chainproof.sbom.check import COMPONENTS_KEY, SbomCheck
-from chainproof.sbom.cyclonedx import to_cyclonedx, validate_cyclonedx
+from chainproof.sbom.cyclonedx import to_cyclonedx, to_cyclonedx_library, validate_cyclonedx
 from chainproof.sbom.interface import CatalogContext, Content, FoundFile
 from chainproof.sbom.model import Component, ComponentType, ImageSubject, Sbom
-from chainproof.sbom.spdx import to_spdx
+from chainproof.sbom.spdx import to_spdx, to_spdx_library
 from tests.sbom.helpers import config
 
 if TYPE_CHECKING:
@@ -80,6 +82,44 @@ def test_cyclonedx_is_valid_and_deterministic() -> None:
     document["components"][0]["type"] = "not-a-type"
     with pytest.raises(Exception, match="does not validate"):
         validate_cyclonedx(json.dumps(document))
+
+
+def test_cyclonedx_direct_writer_equals_library() -> None:
+    mixed = Component(
+        ComponentType.LIBRARY,
+        "x",
+        "1",
+        "npm",
+        "t",
+        purl="pkg:npm/%40scope/x@1",
+        supplier="Me",
+        licenses=("MIT OR Apache-2.0", "BSD-3-Clause"),
+        evidence=("/b", "/a"),
+        properties=(("z", "1"), ("a", "2")),
+    )
+    named = dataclasses.replace(mixed, name="y", licenses=("Apache-2.0", "mit", "Foo License"))
+    unparsable = dataclasses.replace(mixed, name="z", licenses=("MIT OR Apache-2.0", "Foo"))
+    sbom = dataclasses.replace(_sbom(), components=(*_sbom().components, mixed, named, unparsable))
+    direct = to_cyclonedx(sbom, "2024-01-09T00:00:00Z", validate=True)
+    assert direct == to_cyclonedx_library(sbom, "2024-01-09T00:00:00Z", validate=True)
+    by_name = {c["name"]: c for c in json.loads(direct)["components"]}
+    # An expression may only stand alone: SPDX parts are joined, anything else kept by name.
+    assert by_name["x"]["licenses"] == [{"expression": "(MIT OR Apache-2.0) AND (BSD-3-Clause)"}]
+    assert by_name["y"]["licenses"] == [
+        {"license": {"id": "Apache-2.0"}},
+        {"license": {"id": "MIT"}},
+        {"license": {"name": "Foo License"}},
+    ]
+    assert by_name["z"]["licenses"] == [
+        {"license": {"name": "Foo"}},
+        {"license": {"name": "MIT OR Apache-2.0"}},
+    ]
+    empty = dataclasses.replace(_sbom(), components=())
+    assert to_cyclonedx(empty, validate=True) == to_cyclonedx_library(empty, validate=True)
+    # The SPDX writer likewise equals spdx-tools' output and passes its validation.
+    for each in (sbom, empty, dataclasses.replace(empty, warnings=())):
+        text = to_spdx(each, "2024-01-09T00:00:00Z", validate=True)
+        assert text == to_spdx_library(each, "2024-01-09T00:00:00Z", validate=True)
 
 
 def test_spdx_is_valid_and_deterministic() -> None:
@@ -179,3 +219,21 @@ def test_unexpected_parser_failure_is_a_warning() -> None:
     builder.consume(0, entry, lambda: io.BytesIO(b"{}"))
     assert builder.finish(CatalogContext(config(), True, 1)) == []
     assert any("ZeroDivisionError: crafted input" in w for w in builder.warnings)
+
+
+def test_spdx_validation_catches_a_broken_document() -> None:
+    from chainproof.sbom import spdx
+
+    document = json.loads(to_spdx(_sbom(), "2024-01-09T00:00:00Z"))
+    document["relationships"].append(
+        {
+            "spdxElementId": "SPDXRef-image",
+            "relatedSpdxElement": "SPDXRef-missing",
+            "relationshipType": "CONTAINS",
+        }
+    )
+    with pytest.raises(MalformedError, match="does not validate"):
+        spdx._validate_dict(document)
+    del document["creationInfo"]
+    with pytest.raises(MalformedError, match="does not parse"):
+        spdx._validate_dict(document)

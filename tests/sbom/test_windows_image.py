@@ -8,7 +8,9 @@ import pytest
 
 from chainproof.oci.layout_writer import LayerFile
 from chainproof.sbom.catalog import generate
+from chainproof.sbom.cyclonedx import to_cyclonedx, to_cyclonedx_library
 from chainproof.sbom.model import ComponentType, Sbom
+from chainproof.sbom.spdx import to_spdx, to_spdx_library
 from tests.hivex import software_base, software_delta
 from tests.sbom.helpers import write_image
 
@@ -163,6 +165,13 @@ def test_windows_image_sbom(shared_fixtures: Path, tmp_path: Path) -> None:
     assert any("Evil.psd1" in w and "not a PowerShell data file" in w for w in sbom.warnings)
     assert any("broken.dll" in w for w in sbom.warnings)
     assert not any("en-US" in w for w in sbom.warnings)  # string tables are not manifests
+
+    # The direct CycloneDX writer gives the library's document, byte for byte, and it is
+    # schema-valid (ADR 0013).
+    direct = to_cyclonedx(sbom, "2024-01-09T00:00:00Z", validate=True)
+    assert direct == to_cyclonedx_library(sbom, "2024-01-09T00:00:00Z", validate=True)
+    spdx = to_spdx(sbom, "2024-01-09T00:00:00Z", validate=True)
+    assert spdx == to_spdx_library(sbom, "2024-01-09T00:00:00Z")
 
 
 @pytest.mark.integration

@@ -43,6 +43,12 @@ class SbomBuilder:
         self._removals: list[tuple[int, _Key, EntryKind]] = []
         self._files: dict[tuple[int, _Key], FoundFile] = {}
         self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        # Most entries of a layer interest no cataloger: one endswith over the union of the
+        # declared suffixes settles them, and only catalogers without a suffix are asked.
+        self._suffixes = tuple(
+            sorted({s for c in self.catalogers for s in (c.path_suffixes or ())})
+        )
+        self._unhinted = [c for c in self.catalogers if c.path_suffixes is None]
 
     def _key(self, view: View, path: str) -> _Key:
         return view, path.casefold() if self.windows else path
@@ -52,11 +58,13 @@ class SbomBuilder:
     def wants(self, entry: LayerEntry) -> bool:
         if entry.kind in (EntryKind.WHITEOUT, EntryKind.OPAQUE):
             return True
-        wanting = [c for c in self.catalogers if c.wants(entry)]
+        lowered = entry.path.casefold()
+        candidates = self.catalogers if lowered.endswith(self._suffixes) else self._unhinted
+        wanting = [c for c in candidates if c.wants(entry)]
         if wanting:
             self._pending = (entry, wanting)
             return True
-        return self._key(entry.view, entry.path) in self._written
+        return (entry.view, lowered if self.windows else entry.path) in self._written
 
     def consume(self, layer: int, entry: LayerEntry, open_file: Callable[[], IO[bytes]]) -> None:
         key = self._key(entry.view, entry.path)

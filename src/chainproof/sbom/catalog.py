@@ -42,7 +42,7 @@ def default_catalogers(*, windows: bool) -> list[Cataloger]:
         linux.OsReleaseCataloger(),
         linux.DpkgCataloger(),
         linux.ApkCataloger(),
-        linux.RpmSqliteCataloger(),
+        linux.RpmDatabaseCataloger(),
         *common,
     ]
 

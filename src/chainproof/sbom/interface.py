@@ -82,6 +82,10 @@ class Cataloger(abc.ABC):
     #: True when the cataloger decides ``removed_by`` itself (package databases rewritten by
     #: every layer); the builder then leaves its components alone.
     tracks_removal: ClassVar[bool] = False
+    #: A cheap prefilter on the hot path: when set, :meth:`wants` is only asked about
+    #: entries whose casefolded path ends with one of these (the builder tests all of them
+    #: with one ``str.endswith``); ``None`` means "ask about every entry".
+    path_suffixes: ClassVar[tuple[str, ...] | None] = None
 
     @abc.abstractmethod
     def wants(self, entry: LayerEntry) -> bool:

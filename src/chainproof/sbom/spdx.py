@@ -1,4 +1,11 @@
-"""SPDX 2.3 JSON with spdx-tools, validated by the library before writing.
+"""SPDX 2.3 JSON: written directly (fast), checked against spdx-tools in tests.
+
+:func:`to_spdx` writes the document as dicts in spdx-tools' key order; spdx-tools' writer
+deep-copies the whole document to de-duplicate it (2.4 s for 2 500 packages, against 0.2 s).
+:func:`to_spdx_library` builds the same document through spdx-tools' model and writer; the
+tests assert both give the same bytes and validate with spdx-tools (``validate=True`` parses
+our output back with spdx-tools and runs its full validation). Licence expressions are parsed
+and rendered by license-expression, as the library does (ADR 0013).
 
 The image is the described package; every component is a package the image CONTAINS.
 Layer provenance and evidence go into each package's comment (SPDX 2.3 has no property
@@ -13,6 +20,7 @@ import datetime as dt
 import functools
 import hashlib
 import io
+import json
 from typing import TYPE_CHECKING, Any
 
 from chainproof import __version__
@@ -97,8 +105,131 @@ def _package(component: Component) -> Any:
     )
 
 
+_PURPOSES = {
+    ComponentType.OPERATING_SYSTEM: "OPERATING_SYSTEM",
+    ComponentType.APPLICATION: "APPLICATION",
+    ComponentType.LIBRARY: "LIBRARY",
+    ComponentType.FRAMEWORK: "FRAMEWORK",
+    ComponentType.FILE: "FILE",
+}
+
+
+def _namespace(sbom: Sbom) -> str:
+    subject = sbom.subject
+    return (
+        f"https://chainproof.invalid/spdx/{subject.digest.replace(':', '-')}/"
+        f"{hashlib.sha256(subject.platform.encode()).hexdigest()[:12]}"
+    )
+
+
+def _package_dict(component: Component) -> dict[str, Any]:
+    from spdx_tools.spdx.model import SpdxNoAssertion
+
+    declared, license_comment = _license(component.licenses)
+    lines = [f"{k}={v}" for k, v in provenance_properties(component)]
+    lines += [f"evidence={e}" for e in component.evidence]
+    # Keys in spdx-tools' order (its PackageProperty enum: SPDXID, then alphabetical).
+    out: dict[str, Any] = {"SPDXID": _spdx_id(component.bom_ref), "comment": "\n".join(lines)}
+    out["copyrightText"] = "NOASSERTION"
+    out["downloadLocation"] = "NOASSERTION"
+    if component.purl:
+        out["externalRefs"] = [
+            {
+                "referenceCategory": "PACKAGE_MANAGER",
+                "referenceLocator": component.purl,
+                "referenceType": "purl",
+            }
+        ]
+    out["filesAnalyzed"] = False
+    if license_comment:
+        out["licenseComments"] = license_comment
+    out["licenseConcluded"] = "NOASSERTION"
+    out["licenseDeclared"] = (
+        "NOASSERTION" if isinstance(declared, SpdxNoAssertion) else str(declared)
+    )
+    out["name"] = component.name
+    out["primaryPackagePurpose"] = _PURPOSES[component.type]
+    if component.supplier:
+        out["supplier"] = f"Organization: {component.supplier}"
+    if component.version:
+        out["versionInfo"] = component.version
+    return out
+
+
 def to_spdx(sbom: Sbom, created: str = "", *, validate: bool = False) -> str:
-    """The SBOM as SPDX 2.3 JSON text.
+    """The SBOM as SPDX 2.3 JSON text (the same bytes spdx-tools writes).
+
+    ``validate`` parses the text back with spdx-tools and runs its full validation (raises
+    MalformedError on a problem); the tests do, the CLI does not: it is quadratic in the
+    number of packages.
+    """
+    subject = sbom.subject
+    when = _timestamp(created).astimezone(dt.UTC).replace(microsecond=0, tzinfo=None)
+    document: dict[str, Any] = {"SPDXID": "SPDXRef-DOCUMENT"}
+    if sbom.warnings:
+        document["comment"] = "\n".join(f"warning={w}" for w in sbom.warnings)
+    document["creationInfo"] = {
+        "created": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "creators": [f"Tool: chainproof-{__version__}"],
+    }
+    document["dataLicense"] = "CC0-1.0"
+    document["name"] = f"chainproof SBOM of {subject.reference}"
+    document["spdxVersion"] = "SPDX-2.3"
+    document["documentNamespace"] = _namespace(sbom)
+    image: dict[str, Any] = {
+        "SPDXID": "SPDXRef-image",
+        "comment": "\n".join(
+            [f"platform={subject.platform}", f"os-version={subject.os_version}"]
+            + [f"layer:{i}={d}" for i, d in enumerate(subject.layer_digests)]
+        ),
+        "downloadLocation": "NOASSERTION",
+        "filesAnalyzed": False,
+        "name": subject.reference,
+        "primaryPackagePurpose": "CONTAINER",
+    }
+    if subject.digest:
+        image["versionInfo"] = subject.digest
+    packages = [image]
+    relationships = [_relationship("SPDXRef-DOCUMENT", "SPDXRef-image", "DESCRIBES")]
+    seen: set[str] = set()
+    for component in sbom.components:
+        package = _package_dict(component)
+        if package["SPDXID"] in seen:
+            continue
+        seen.add(package["SPDXID"])
+        packages.append(package)
+        relationships.append(_relationship("SPDXRef-image", package["SPDXID"], "CONTAINS"))
+    document["packages"] = packages
+    document["relationships"] = relationships
+    if validate:
+        _validate_dict(document)
+    return json.dumps(document, indent=4) + "\n"
+
+
+def _relationship(element: str, related: str, kind: str) -> dict[str, str]:
+    return {"spdxElementId": element, "relatedSpdxElement": related, "relationshipType": kind}
+
+
+def _validate_dict(document: dict[str, Any]) -> None:
+    from spdx_tools.spdx.parser.error import SPDXParsingError
+    from spdx_tools.spdx.parser.jsonlikedict.json_like_dict_parser import JsonLikeDictParser
+    from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
+
+    try:
+        parsed = JsonLikeDictParser().parse(json.loads(json.dumps(document)))  # type: ignore[no-untyped-call]
+    except SPDXParsingError as exc:
+        messages = exc.get_messages()  # type: ignore[no-untyped-call]
+        raise MalformedError(f"generated SPDX does not parse: {messages[:3]}") from None
+    problems = validate_full_spdx_document(parsed)
+    if problems:
+        raise MalformedError(
+            f"generated SPDX does not validate: {problems[0].validation_message} "
+            f"({len(problems)} problems)"
+        )
+
+
+def to_spdx_library(sbom: Sbom, created: str = "", *, validate: bool = False) -> str:
+    """The same document built and written by spdx-tools (the reference for the tests).
 
     ``validate`` runs spdx-tools' full validation (raises MalformedError on a problem); the
     tests do, the CLI does not by default: it is quadratic in the number of packages.

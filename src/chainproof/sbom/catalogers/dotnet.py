@@ -70,6 +70,7 @@ class DepsJsonCataloger(FileCataloger):
     """
 
     name = "dotnet-deps"
+    path_suffixes = (".deps.json",)
 
     def __init__(self) -> None:
         super().__init__()
@@ -198,6 +199,7 @@ class RuntimeConfigCataloger(FileCataloger):
     """
 
     name = "dotnet-runtimeconfig"
+    path_suffixes = (".runtimeconfig.json",)
 
     def wants(self, entry: LayerEntry) -> bool:
         return entry.kind in _FILE_KINDS and entry.path.casefold().endswith(".runtimeconfig.json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import mmap
 import re
 import sqlite3
 import struct
@@ -18,6 +19,7 @@ from chainproof.sbom.model import Component, ComponentType
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from chainproof.layers.walker import LayerEntry
     from chainproof.sbom.interface import CatalogContext, Content, FoundFile
@@ -80,6 +82,7 @@ def track_snapshots(components: list[Component]) -> list[Component]:
 
 class OsReleaseCataloger(FileCataloger):
     name = "os-release"
+    path_suffixes = ("os-release",)
     max_bytes = 64 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
@@ -178,6 +181,7 @@ class DpkgCataloger(FileCataloger):
 
 class ApkCataloger(FileCataloger):
     name = "apk"
+    path_suffixes = ("lib/apk/db/installed",)
     tracks_removal = True
     max_bytes = 64 * 1024 * 1024
 
@@ -249,10 +253,16 @@ def parse_rpm_header(blob: bytes, what: str) -> dict[str, Any]:
     return out
 
 
-class RpmSqliteCataloger(Cataloger):
-    """RPM databases in the sqlite format (Fedora ≥ 33, RHEL/UBI ≥ 9, SUSE, Azure Linux)."""
+_RPM_DIRS = ("var/lib/rpm/", "usr/lib/sysimage/rpm/")
+_RPM_FORMATS = {"rpmdb.sqlite": "sqlite", "Packages": "bdb", "Packages.db": "ndb"}
+
+
+class RpmDatabaseCataloger(Cataloger):
+    """RPM databases: sqlite (Fedora ≥ 33, RHEL/UBI ≥ 9, Azure Linux), BerkeleyDB hash
+    ``Packages`` (RHEL/CentOS ≤ 8, Amazon Linux 2) and ndb ``Packages.db`` (SUSE)."""
 
     name = "rpm"
+    path_suffixes = ("rpmdb.sqlite", "/packages", "/packages.db")
     tracks_removal = True
     max_bytes: ClassVar[int] = 512 * 1024 * 1024
     needs_path = True
@@ -262,29 +272,53 @@ class RpmSqliteCataloger(Cataloger):
         self.warnings: list[str] = []
 
     def wants(self, entry: LayerEntry) -> bool:
-        return entry.kind in _FILE_KINDS and entry.path in (
-            "var/lib/rpm/rpmdb.sqlite",
-            "usr/lib/sysimage/rpm/rpmdb.sqlite",
-        )
+        if entry.kind not in _FILE_KINDS:
+            return False
+        directory, _, name = entry.path.rpartition("/")
+        return name in _RPM_FORMATS and f"{directory}/" in _RPM_DIRS
+
+    def _blobs(self, found: FoundFile, path: Path) -> list[bytes]:
+        kind = _RPM_FORMATS[found.name]
+        if kind == "sqlite":
+            try:
+                connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+                try:
+                    rows = connection.execute("SELECT blob FROM Packages").fetchall()
+                finally:
+                    connection.close()
+            except sqlite3.Error as exc:
+                raise MalformedError(f"{found.evidence}: unreadable rpmdb ({exc})") from None
+            return [bytes(blob) for (blob,) in rows]
+        from chainproof.sbom.catalogers import rpmdb
+
+        with path.open("rb") as handle:
+            if path.stat().st_size == 0:
+                raise MalformedError(f"{found.evidence}: empty rpm database")
+            # Mapped, not read: an rpmdb can be hundreds of MB; only headers are copied out.
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                read = rpmdb.bdb_values if kind == "bdb" else rpmdb.ndb_blobs
+                blobs: list[bytes] = []
+                try:
+                    for blob in read(mapped, found.evidence):  # type: ignore[arg-type]
+                        blobs.append(bytes(blob))
+                except MalformedError as exc:
+                    # Keep what was read before the damage: a partial SBOM, with a warning.
+                    self.warnings.append(f"{exc} (layer {found.layer}; read {len(blobs)} headers)")
+                # BerkeleyDB's record 0 is rpm's instance counter (4 bytes), not a header.
+                return [b for b in blobs if len(b) != 4]
 
     def add(self, found: FoundFile, content: Content) -> None:
         if content.path is None:
             return
         try:
-            connection = sqlite3.connect(f"file:{content.path}?mode=ro", uri=True)
-            try:
-                rows = connection.execute("SELECT blob FROM Packages").fetchall()
-            finally:
-                connection.close()
-        except sqlite3.Error as exc:
-            self.warnings.append(
-                f"{found.evidence} (layer {found.layer}): unreadable rpmdb ({exc})"
-            )
+            blobs = self._blobs(found, content.path)
+        except MalformedError as exc:
+            self.warnings.append(f"{exc} (layer {found.layer})")
             return
         # A newer database in a later layer replaces the earlier one (the builder marks it).
-        for (blob,) in rows:
+        for blob in blobs:
             try:
-                header = parse_rpm_header(bytes(blob), found.evidence)
+                header = parse_rpm_header(blob, found.evidence)
             except MalformedError as exc:
                 self.warnings.append(str(exc))
                 continue
@@ -295,6 +329,7 @@ class RpmSqliteCataloger(Cataloger):
             props = [("chainproof:arch", str(header.get("arch", "")))]
             if epoch:
                 props.append(("chainproof:rpm:epoch", str(epoch)))
+            props.append(("chainproof:rpm:database", _RPM_FORMATS[found.name]))
             self._components.append(
                 Component(
                     ComponentType.LIBRARY,
@@ -315,11 +350,16 @@ class RpmSqliteCataloger(Cataloger):
         return _with_distro(context, track_snapshots(self._components), "rpm")
 
 
+#: The earlier name (sqlite only).
+RpmSqliteCataloger = RpmDatabaseCataloger
+
+
 _DIST_INFO = re.compile(r"[^/]+\.(?:dist-info/METADATA|egg-info/PKG-INFO|egg-info)$")
 
 
 class PythonCataloger(FileCataloger):
     name = "python"
+    path_suffixes = ("metadata", "pkg-info", ".egg-info")
     max_bytes = 4 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
@@ -376,6 +416,7 @@ def _npm_license(value: Any) -> list[str]:
 
 class NpmCataloger(FileCataloger):
     name = "npm"
+    path_suffixes = ("package.json",)
     max_bytes = 4 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
@@ -436,6 +477,7 @@ class JavaArchiveCataloger(FileCataloger):
     including jars nested in fat jars, with bounded reads (no zip bomb expands in memory)."""
 
     name = "java-archive"
+    path_suffixes = _ARCHIVES
     # Held in memory while read (zipfile needs to seek): bounds peak RSS.
     max_bytes = 128 * 1024 * 1024
 

@@ -49,6 +49,7 @@ class NuspecCataloger(FileCataloger):
     """A restored/installed NuGet package: ``<id>.nuspec`` in the package folder."""
 
     name = "nuget-nuspec"
+    path_suffixes = (".nuspec",)
 
     def wants(self, entry: LayerEntry) -> bool:
         return entry.kind in _FILE_KINDS and entry.path.casefold().endswith(".nuspec")
@@ -84,6 +85,7 @@ class NuspecCataloger(FileCataloger):
 
 class PackagesConfigCataloger(FileCataloger):
     name = "nuget-packages-config"
+    path_suffixes = ("packages.config",)
 
     def wants(self, entry: LayerEntry) -> bool:
         return entry.kind in _FILE_KINDS and entry.name.casefold() == "packages.config"
@@ -106,6 +108,7 @@ class PackagesConfigCataloger(FileCataloger):
 
 class PackagesLockCataloger(FileCataloger):
     name = "nuget-packages-lock"
+    path_suffixes = ("packages.lock.json",)
 
     def wants(self, entry: LayerEntry) -> bool:
         return entry.kind in _FILE_KINDS and entry.name.casefold() == "packages.lock.json"

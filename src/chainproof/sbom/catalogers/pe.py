@@ -25,6 +25,7 @@ _EXTENSIONS = (".exe", ".dll")
 
 class PeVersionCataloger(FileCataloger):
     name = "pe-version"
+    path_suffixes = _EXTENSIONS
     max_bytes = 128 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:

@@ -40,6 +40,7 @@ def _text(value: Any) -> str:
 
 class PowerShellModuleCataloger(FileCataloger):
     name = "powershell-module"
+    path_suffixes = (".psd1",)
     max_bytes = 4 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:

@@ -60,6 +60,7 @@ _CBS_NAME = re.compile(
 
 class WindowsRegistryCataloger(Cataloger):
     name = "windows-registry"
+    path_suffixes = (*_BASE_NAMES, *_DELTA_NAMES, _SYSTEM32_SOFTWARE)
     max_bytes: ClassVar[int] = MAX_HIVE_BYTES
     needs_path = True
 
