@@ -135,7 +135,7 @@ def main() -> int:
             "--quiet",
             "--dest-decompress",
             source,
-            target,
+            f"dir:{out}",  # only the dir transport stores layers decompressed
         ]
     else:
         print("skopeo not installed: no side-by-side figure (apt-get install skopeo)")
