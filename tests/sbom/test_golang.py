@@ -34,6 +34,7 @@ def _binary(version: str, modinfo: str) -> bytes:
     return b"\x7fELF" + bytes(1000) + header + body + bytes(1000)
 
 
+@pytest.mark.integration
 def test_real_go_binary() -> None:
     if not REAL.is_file():
         pytest.skip("docker-registry (a Go binary from Debian) is not installed")

@@ -33,6 +33,8 @@ A package with no files, built by rpmbuild for the rpmdb tests.
 %files
 """
 
+pytestmark = pytest.mark.integration  # rpmbuild and db5.3_load write the inputs
+
 
 def _synthetic_header(tags: dict[int, str]) -> bytes:
     store = b""

@@ -106,6 +106,7 @@ def test_partial_software_hive(shared_fixtures: Path, tmp_path: Path) -> None:
     assert current is not None and current.values == {}  # exists, no values
 
 
+@pytest.mark.integration
 def test_hivexsh_software_hive_and_delta_merge(shared_fixtures: Path, tmp_path: Path) -> None:
     base = sw.read_software(Hive(software_base(shared_fixtures, tmp_path), "SOFTWARE"))
     delta_hive = Hive(software_delta(shared_fixtures, tmp_path), "Software_Delta")
