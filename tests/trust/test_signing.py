@@ -14,12 +14,12 @@ from cryptography.hazmat.primitives.asymmetric import mldsa
 from chainproof.errors import MalformedError, UnsupportedError
 from chainproof.oci.digest import Digest
 from chainproof.oci.sources.interface import RawManifest
+from chainproof.trust.algorithms import ALGORITHMS
 from chainproof.trust.cosign import CosignAttestations, CosignSignatures
 from chainproof.trust.interface import TrustInputs
 from chainproof.trust.keys import VerificationKey, key_from_pem, load_key
 from chainproof.trust.sign import Attachment, attest_image, sign_image
 from chainproof.trust.signing import (
-    ALGORITHMS,
     HybridSigningKey,
     SigningKey,
     WrongPasswordError,

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from chainproof.cli.options import add_registry_options, registry_options_from_args
 from chainproof.errors import InputError
-from chainproof.oci.open import OpenOptions
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from chainproof.layers.scan import Progress
+    from chainproof.oci.open import OpenOptions
 
 
 def add_image_options(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +32,8 @@ def add_image_options(parser: argparse.ArgumentParser) -> None:
 
 
 def open_options_from_args(args: argparse.Namespace) -> OpenOptions:
+    from chainproof.oci.open import OpenOptions
+
     return OpenOptions(
         platform=args.platform,
         all_platforms=getattr(args, "all_platforms", False),

@@ -7,10 +7,13 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainproof.errors import NotFoundError, UsageError
-from chainproof.vuln.db import AdvisoryDB, ImportReport, default_path
+from chainproof.vuln.paths import default_path
+
+if TYPE_CHECKING:
+    from chainproof.vuln.db import ImportReport
 
 #: Past this age `db status` warns that the data is stale (Patch Tuesday is monthly).
 DEFAULT_MAX_AGE_DAYS = 35
@@ -82,6 +85,8 @@ def run_import(args: argparse.Namespace) -> int:
     for path in args.files:
         if not path.exists():
             raise NotFoundError(f"{path}: no such file or directory")
+    from chainproof.vuln.db import AdvisoryDB
+
     batches = (pair for path in args.files for pair in read_path(path))
     with AdvisoryDB(_db_path(args)) as db:
         reports = db.import_batches(batches)
@@ -117,6 +122,8 @@ def run_update(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     if args.max_age_days <= 0:
         raise UsageError("--max-age-days must be positive")
+    from chainproof.vuln.db import AdvisoryDB
+
     with AdvisoryDB(_db_path(args), create=False) as db:
         status = db.status()
     age = status.age_days()

@@ -19,7 +19,7 @@ COSIGN_PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 - a variable name, not a p
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from chainproof.trust.signing import ALGORITHMS, DEFAULT_ALGORITHM
+    from chainproof.trust.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 
     parser = subparsers.add_parser(
         "keygen",

@@ -15,7 +15,7 @@ from chainproof.checks.interface import Severity
 from chainproof.cli.common import add_image_options, layer_progress, open_options_from_args
 from chainproof.cli.db_cmd import add_db_option
 from chainproof.errors import UsageError
-from chainproof.vuln.db import default_path
+from chainproof.vuln.paths import default_path
 
 if TYPE_CHECKING:
     from chainproof.vuln.matcher import MatchResult

@@ -27,14 +27,12 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from chainproof import _jsonutil as _json
 from chainproof.errors import InputError, MalformedError, UnsupportedError
+from chainproof.trust.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 from chainproof.trust.interface import Signer
 from chainproof.trust.keys import VerificationKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
-
-ALGORITHMS = ("ecdsa-p256", "ed25519", "rsa-3072", "mldsa-65", "hybrid-ecdsa-p256-mldsa-65")
-DEFAULT_ALGORITHM = "ecdsa-p256"
 
 PEM_TYPE = "ENCRYPTED SIGSTORE PRIVATE KEY"
 _PEM_TYPES = (PEM_TYPE, "ENCRYPTED COSIGN PRIVATE KEY")

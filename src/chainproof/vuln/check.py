@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chainproof.checks.interface import Check, CheckResult, Severity, Status
-from chainproof.vuln.db import default_path
 from chainproof.vuln.matcher import SEVERITY_ORDER
+from chainproof.vuln.paths import default_path
 from chainproof.vuln.sbom_input import PROP_INSTALLED, SbomComponent
 from chainproof.vuln.scan import scan_components
 from chainproof.vuln.vex import parse_vex, read_vex

@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
 from chainproof.errors import InputError, MalformedError, UnsupportedError
 from chainproof.vuln import versions as ver
 from chainproof.vuln.windows import parse_fixed_build
@@ -97,11 +95,6 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX msrc_by_kind ON msrc_fixes (kind, product_key);
     """,
 )
-
-
-def default_path() -> Path:
-    """``<user data dir>/chainproof/advisories.db`` (XDG on Linux, %LOCALAPPDATA% on Windows)."""
-    return platformdirs.user_data_path("chainproof") / "advisories.db"
 
 
 @dataclass(frozen=True)
