@@ -465,16 +465,7 @@ def _verify_managed_key(
             "dsseEnvelope", f"key {key.key_id}", envelope.payload_type, envelope.payload
         )
 
-    message_signature = model.message_signature
-    if message_signature is None:
-        raise SignatureError("bundle has neither a message signature nor a DSSE envelope")
-    digest = artifact_sha256
-    if message_signature.message_digest is not None:
-        if digest is not None and digest != message_signature.message_digest.digest:
-            raise SignatureError("bundle message digest does not match the artifact")
-        digest = digest or message_signature.message_digest.digest
-    if digest is None:
-        raise SignatureError("no artifact given and the bundle names no message digest")
+    digest = _signed_digest(model, artifact_sha256)
     key = _first_key(keys, signature, digest, prehashed=True)
     _check_managed_hashedrekord_body(entry, signature, key, digest)
     return BundleVerification("messageSignature", f"key {key.key_id}", message_digest=digest)
@@ -493,18 +484,26 @@ def _verify_managed_key_untimed(
         return BundleVerification(
             "dsseEnvelope", f"key {key.key_id}", envelope.payload_type, envelope.payload
         )
-    signature = model.message_signature
-    if signature is None:
+    digest = _signed_digest(model, artifact_sha256)
+    assert model.message_signature is not None  # noqa: S101 - _signed_digest checked it
+    key = _first_key(keys, model.message_signature.signature, digest, prehashed=True)
+    return BundleVerification("messageSignature", f"key {key.key_id}", message_digest=digest)
+
+
+def _signed_digest(model: _BundleModel, artifact_sha256: bytes | None) -> bytes:
+    """The SHA-256 a message-signature bundle signed: the artifact's, which must agree with the
+    digest the bundle names, or the bundle's own when no artifact is given."""
+    message_signature = model.message_signature
+    if message_signature is None:
         raise SignatureError("bundle has neither a message signature nor a DSSE envelope")
     digest = artifact_sha256
-    if signature.message_digest is not None:
-        if digest is not None and digest != signature.message_digest.digest:
+    if message_signature.message_digest is not None:
+        if digest is not None and digest != message_signature.message_digest.digest:
             raise SignatureError("bundle message digest does not match the artifact")
-        digest = digest or signature.message_digest.digest
+        digest = digest or message_signature.message_digest.digest
     if digest is None:
         raise SignatureError("no artifact given and the bundle names no message digest")
-    key = _first_key(keys, signature.signature, digest, prehashed=True)
-    return BundleVerification("messageSignature", f"key {key.key_id}", message_digest=digest)
+    return digest
 
 
 def _managed_key_time(
