@@ -58,9 +58,13 @@ def load_certificates(data: bytes, what: str) -> list[x509.Certificate]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            if b"-----BEGIN CERTIFICATE-----" in data:
+            # DER is told apart by its first byte, not by searching for a PEM marker: MAA
+            # signing certificates embed an SGX quote whose collateral holds PEM text.
+            if data[:1] == b"\x30":
+                return [x509.load_der_x509_certificate(data)]
+            if data.lstrip().startswith(b"-----BEGIN CERTIFICATE-----"):
                 return x509.load_pem_x509_certificates(data)
-            return [x509.load_der_x509_certificate(data)]
+            raise ValueError("neither DER nor PEM")
         except ValueError as exc:
             raise MalformedError(f"{what}: not a valid X.509 certificate ({exc})") from None
 
