@@ -35,7 +35,8 @@ MAX_JWKS_BYTES = 1 << 20
 #: Asymmetric JWS algorithms and the key each needs (RFC 7518 section 3.1).
 _RSA_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
 _EC_ALGORITHMS = {"ES256": "secp256r1", "ES384": "secp384r1", "ES512": "secp521r1"}
-_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+# The signature part may be empty here so that alg "none" is refused by name, not as garbage.
+_COMPACT = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 
 
