@@ -71,7 +71,9 @@ def test_real_report_does_not_carry_an_unrelated_binding() -> None:
     and the message shows what the field holds."""
     bound = ExpectedBinding.of(POLICY, IMAGES, "host-data")
     result = verify_report(
-        fixture("snp/ccf-milan-v3.bin"), fixture("snp/ccf-milan-vcek.pem"), at=SNP_AT,
+        fixture("snp/ccf-milan-v3.bin"),
+        fixture("snp/ccf-milan-vcek.pem"),
+        at=SNP_AT,
         expectations=Expectations(binding=bound),
     )
     assert [f.name for f in result.failures] == ["binding"]

@@ -60,7 +60,9 @@ def test_real_token_verifies_with_the_pinned_certificate() -> None:
 
 
 def test_the_real_token_has_expired() -> None:
-    result = verify_token(fixture(TOKEN), issuer=MAA_ISSUER, at=datetime.now(UTC), jwks=fixture(JWKS))
+    result = verify_token(
+        fixture(TOKEN), issuer=MAA_ISSUER, at=datetime.now(UTC), jwks=fixture(JWKS)
+    )
     assert [f.name for f in result.failures] == ["lifetime"]
     assert "expired at 2025-12-16T03:24:08Z" in result.failures[0].message
 
@@ -72,7 +74,12 @@ def test_not_yet_valid() -> None:
 
 
 def test_wrong_issuer() -> None:
-    result = verify_token(fixture(TOKEN), issuer="https://shareduks.uks.attest.azure.net", at=MAA_AT, jwks=fixture(JWKS))
+    result = verify_token(
+        fixture(TOKEN),
+        issuer="https://shareduks.uks.attest.azure.net",
+        at=MAA_AT,
+        jwks=fixture(JWKS),
+    )
     assert [f.name for f in result.failures] == ["issuer"]
 
 
@@ -80,7 +87,9 @@ def test_one_byte_changed_in_the_payload() -> None:
     header, payload, signature = fixture(TOKEN).decode().strip().split(".")
     changed = payload.replace("ZmFsc2", "dHJ1ZS", 1)  # one JSON false becomes true
     assert changed != payload
-    result = verify_token(f"{header}.{changed}.{signature}".encode(), issuer=MAA_ISSUER, at=MAA_AT, jwks=fixture(JWKS))
+    result = verify_token(
+        f"{header}.{changed}.{signature}".encode(), issuer=MAA_ISSUER, at=MAA_AT, jwks=fixture(JWKS)
+    )
     assert not result.verified
     assert not result.finding("signature").passed  # type: ignore[union-attr]
     assert "measurement" not in result.claims  # nothing unverified is reported
@@ -108,7 +117,9 @@ def test_hmac_key_confusion_is_refused() -> None:
     from cryptography import x509
 
     key = x509.load_pem_x509_certificate(fixture(CERT)).public_key()
-    public_pem = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     signing_input = f"{_b64(json.dumps({**header, 'alg': 'HS256'}).encode())}.{_b64(payload)}"
     mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     token = f"{signing_input}.{_b64(mac)}".encode()
@@ -126,7 +137,12 @@ def test_a_key_embedded_in_the_token_is_not_trusted() -> None:
     forged_header = {**header, "jwk": jwk}
     signing_input = f"{_b64(json.dumps(forged_header).encode())}.{_b64(payload)}"
     signature = attacker.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-    result = verify_token(f"{signing_input}.{_b64(signature)}".encode(), issuer=MAA_ISSUER, at=MAA_AT, jwks=fixture(JWKS))
+    result = verify_token(
+        f"{signing_input}.{_b64(signature)}".encode(),
+        issuer=MAA_ISSUER,
+        at=MAA_AT,
+        jwks=fixture(JWKS),
+    )
     assert not result.verified
     assert not result.finding("signature").passed  # type: ignore[union-attr]
 
@@ -141,9 +157,20 @@ def test_unknown_kid() -> None:
 def test_key_of_the_wrong_type_for_the_alg() -> None:
     ec_key = ec.generate_private_key(ec.SECP384R1()).public_key()
     numbers = ec_key.public_numbers()
-    jwks = {"keys": [{"kty": "EC", "crv": "P-384", "kid": "J0pAPdfXXHqWWimgrH853wMIdh5/fLe1z6uSXYPXCa0=",
-                      "x": _b64(numbers.x.to_bytes(48, "big")), "y": _b64(numbers.y.to_bytes(48, "big"))}]}
-    result = verify_token(fixture(TOKEN), issuer=MAA_ISSUER, at=MAA_AT, jwks=json.dumps(jwks).encode())
+    jwks = {
+        "keys": [
+            {
+                "kty": "EC",
+                "crv": "P-384",
+                "kid": "J0pAPdfXXHqWWimgrH853wMIdh5/fLe1z6uSXYPXCa0=",
+                "x": _b64(numbers.x.to_bytes(48, "big")),
+                "y": _b64(numbers.y.to_bytes(48, "big")),
+            }
+        ]
+    }
+    result = verify_token(
+        fixture(TOKEN), issuer=MAA_ISSUER, at=MAA_AT, jwks=json.dumps(jwks).encode()
+    )
     assert [f.name for f in result.failures] == ["key"]
     assert "does not fit alg RS256" in result.failures[0].message
 
@@ -156,14 +183,31 @@ def test_symmetric_keys_in_the_jwks_are_refused() -> None:
 
 @pytest.mark.parametrize(
     "token",
-    [b"", b"not a token", b"a.b", b"\xff\xfe", b"eyJhbGciOiJSUzI1NiJ9.e30.a.b", b"x" * (300 * 1024)],
+    [
+        b"",
+        b"not a token",
+        b"a.b",
+        b"\xff\xfe",
+        b"eyJhbGciOiJSUzI1NiJ9.e30.a.b",
+        b"x" * (300 * 1024),
+    ],
 )
 def test_malformed_tokens(token: bytes) -> None:
     with pytest.raises(MalformedError):
         verify_token(token, issuer=MAA_ISSUER, at=MAA_AT, jwks=fixture(JWKS))
 
 
-@pytest.mark.parametrize("jwks", [b"{}", b"[]", b'{"keys": []}', b'{"keys": [1]}', b"{", b'{"keys":[{"kty":"RSA","x5c":["!!"]}]}'])
+@pytest.mark.parametrize(
+    "jwks",
+    [
+        b"{}",
+        b"[]",
+        b'{"keys": []}',
+        b'{"keys": [1]}',
+        b"{",
+        b'{"keys":[{"kty":"RSA","x5c":["!!"]}]}',
+    ],
+)
 def test_malformed_jwks(jwks: bytes) -> None:
     with pytest.raises(MalformedError):
         verify_token(fixture(TOKEN), issuer=MAA_ISSUER, at=MAA_AT, jwks=jwks)
@@ -173,16 +217,32 @@ def test_exactly_one_trust_source() -> None:
     with pytest.raises(UsageError):
         verify_token(fixture(TOKEN), issuer=MAA_ISSUER, at=MAA_AT)
     with pytest.raises(UsageError):
-        verify_token(fixture(TOKEN), issuer=MAA_ISSUER, at=MAA_AT, jwks=fixture(JWKS), certificate=fixture(CERT))
+        verify_token(
+            fixture(TOKEN),
+            issuer=MAA_ISSUER,
+            at=MAA_AT,
+            jwks=fixture(JWKS),
+            certificate=fixture(CERT),
+        )
 
 
 def test_expectations_on_the_token_claims() -> None:
     measurement = bytes.fromhex(
         "6a063be9dd79f6371c842e480f8dc3b5c725961344e57130e88c5adf49e8f7f6c79b75a5eb77fc769959f4aeb2f9401e"
     )
-    good = verify_token(fixture(TOKEN), issuer=MAA_ISSUER, at=MAA_AT, jwks=fixture(JWKS),
-                        expectations=Expectations(measurement=measurement, host_data=bytes(32)))
+    good = verify_token(
+        fixture(TOKEN),
+        issuer=MAA_ISSUER,
+        at=MAA_AT,
+        jwks=fixture(JWKS),
+        expectations=Expectations(measurement=measurement, host_data=bytes(32)),
+    )
     assert good.verified
-    bad = verify_token(fixture(TOKEN), issuer=MAA_ISSUER, at=MAA_AT, jwks=fixture(JWKS),
-                       expectations=Expectations(measurement=bytes(48), deny_smt=True))
+    bad = verify_token(
+        fixture(TOKEN),
+        issuer=MAA_ISSUER,
+        at=MAA_AT,
+        jwks=fixture(JWKS),
+        expectations=Expectations(measurement=bytes(48), deny_smt=True),
+    )
     assert {f.name for f in bad.failures} == {"measurement", "policy.smt"}

@@ -34,9 +34,16 @@ def test_real_reports_verify(report: str, cert: str, product: str, version: int)
 
 
 def test_claims_of_the_azure_genoa_report() -> None:
-    result = verify_report(fixture("snp/ccf-genoa-v3.bin"), fixture("snp/ccf-genoa-vcek.pem"), at=SNP_AT)
+    result = verify_report(
+        fixture("snp/ccf-genoa-v3.bin"), fixture("snp/ccf-genoa-vcek.pem"), at=SNP_AT
+    )
     assert result.claims["cpuid"] == {"family": 0x19, "model": 0x11, "stepping": 1}
-    assert result.claims["reported_tcb"] == {"boot_loader": 10, "tee": 0, "snp": 23, "microcode": 84}
+    assert result.claims["reported_tcb"] == {
+        "boot_loader": 10,
+        "tee": 0,
+        "snp": 23,
+        "microcode": 84,
+    }
     # Azure confidential containers: host_data is the hash of the container security policy.
     assert result.claims["host_data"] == (
         "4f4448c67f3c8dfc8de8a5e37125d807dadcc41f06cf23f615dbd52eec777d10"
@@ -46,7 +53,10 @@ def test_claims_of_the_azure_genoa_report() -> None:
 
 
 def test_debug_enabled_report_fails_only_on_policy() -> None:
-    report, cert = fixture("snp/go-sev-guest-milan-v2-debug.bin"), fixture("snp/go-sev-guest-milan-vcek.der")
+    report, cert = (
+        fixture("snp/go-sev-guest-milan-v2-debug.bin"),
+        fixture("snp/go-sev-guest-milan-vcek.der"),
+    )
     result = verify_report(report, cert, at=SNP_AT)
     assert not result.verified
     assert [f.name for f in result.failures] == ["policy.debug"]
@@ -69,14 +79,18 @@ def test_one_byte_changed_fails_the_signature(offset: int, what: str) -> None:
 def test_one_byte_changed_in_the_vcek_breaks_the_chain() -> None:
     cert = fixture("snp/virtee-milan-vcek.der")
     # The last bytes are the ASK's RSA-PSS signature over the VCEK.
-    result = verify_report(fixture("snp/virtee-milan-v2.hex"), flip(cert, len(cert) - 10), at=SNP_AT)
+    result = verify_report(
+        fixture("snp/virtee-milan-v2.hex"), flip(cert, len(cert) - 10), at=SNP_AT
+    )
     assert not result.finding("chain").passed  # type: ignore[union-attr]
     assert not result.verified
 
 
 def test_wrong_product_chain() -> None:
     result = verify_report(
-        fixture("snp/ccf-genoa-v3.bin"), fixture("snp/ccf-genoa-vcek.pem"), at=SNP_AT,
+        fixture("snp/ccf-genoa-v3.bin"),
+        fixture("snp/ccf-genoa-vcek.pem"),
+        at=SNP_AT,
         product=Product.MILAN,
     )
     failed = {f.name for f in result.failures}
@@ -85,7 +99,9 @@ def test_wrong_product_chain() -> None:
 
 
 def test_vcek_of_another_chip() -> None:
-    result = verify_report(fixture("snp/ccf-milan-v3.bin"), fixture("snp/virtee-milan-vcek.der"), at=SNP_AT)
+    result = verify_report(
+        fixture("snp/ccf-milan-v3.bin"), fixture("snp/virtee-milan-vcek.der"), at=SNP_AT
+    )
     failed = {f.name for f in result.failures}
     assert {"signature", "chip_id", "tcb"} <= failed
     assert result.finding("chain").passed  # type: ignore[union-attr]
@@ -93,7 +109,9 @@ def test_vcek_of_another_chip() -> None:
 
 def test_certificates_outside_validity() -> None:
     later = datetime(2031, 1, 1, tzinfo=UTC)  # the virtee VCEK expired 2030-04-03
-    result = verify_report(fixture("snp/virtee-milan-v2.hex"), fixture("snp/virtee-milan-vcek.der"), at=later)
+    result = verify_report(
+        fixture("snp/virtee-milan-v2.hex"), fixture("snp/virtee-milan-vcek.der"), at=later
+    )
     assert [f.name for f in result.failures] == ["chain.validity"]
     assert "2030-04-03" in result.failures[0].message
 
@@ -110,7 +128,9 @@ def test_expectations_measurement_host_data_smt() -> None:
 
 def test_truncated_report_is_bad_input() -> None:
     with pytest.raises(MalformedError, match="1184"):
-        verify_report(fixture("snp/ccf-milan-v3.bin")[:1000], fixture("snp/ccf-milan-vcek.pem"), at=SNP_AT)
+        verify_report(
+            fixture("snp/ccf-milan-v3.bin")[:1000], fixture("snp/ccf-milan-vcek.pem"), at=SNP_AT
+        )
 
 
 @pytest.mark.parametrize("version", [1, 4, 5, 0xFFFFFFFF])
@@ -130,7 +150,12 @@ def test_unknown_signature_algorithm() -> None:
 
 @pytest.mark.parametrize(
     "cert",
-    [b"", b"not a certificate", b"\x30\x82\x05\x00" + bytes(20), b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"],
+    [
+        b"",
+        b"not a certificate",
+        b"\x30\x82\x05\x00" + bytes(20),
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    ],
 )
 def test_malformed_certificates(cert: bytes) -> None:
     with pytest.raises(MalformedError, match="certificate"):
@@ -147,7 +172,9 @@ def test_a_certificate_that_is_not_an_endorsement_key() -> None:
 
 def test_version2_without_product_hint_uses_the_certificate() -> None:
     # Version 2 has no CPUID; the VCEK's productName extension ("Milan-B0") names the chain.
-    result = verify_report(fixture("snp/virtee-milan-v2.hex"), fixture("snp/virtee-milan-vcek.der"), at=SNP_AT)
+    result = verify_report(
+        fixture("snp/virtee-milan-v2.hex"), fixture("snp/virtee-milan-vcek.der"), at=SNP_AT
+    )
     assert result.claims["certificate_product_name"] == "Milan-B0"
     assert result.finding("product").passed  # type: ignore[union-attr]
 

@@ -54,7 +54,10 @@ def test_tcb_status_policy_and_expectations() -> None:
     )
     assert [f.name for f in strict.failures] == ["tcb_status"]
     wrong = verify_quote(
-        fixture(QUOTE), fixture(COLLATERAL), at=TDX_AT, expectations=Expectations(measurement=bytes(48))
+        fixture(QUOTE),
+        fixture(COLLATERAL),
+        at=TDX_AT,
+        expectations=Expectations(measurement=bytes(48)),
     )
     assert [f.name for f in wrong.failures] == ["measurement"]
 

@@ -78,7 +78,9 @@ def register(subparsers: Any) -> None:
     policy.add_argument("--deny-smt", action="store_true", help="refuse a guest that allows SMT")
     policy.add_argument("--expect-measurement", metavar="HEX", help="required launch measurement")
     policy.add_argument(
-        "--expect-host-data", metavar="HEX", help="required host_data prefix (e.g. a CCE policy hash)"
+        "--expect-host-data",
+        metavar="HEX",
+        help="required host_data prefix (e.g. a CCE policy hash)",
     )
     binding = p.add_argument_group("binding (docs/tee.md)")
     binding.add_argument(
@@ -104,8 +106,7 @@ def _formats(values: list[str]) -> tuple[str, str]:
     output = [v for v in values if v in OUTPUT_FORMATS]
     if len(evidence) != 1:
         raise UsageError(
-            "give the evidence format exactly once: --format sev-snp, --format maa or "
-            "--format tdx"
+            "give the evidence format exactly once: --format sev-snp, --format maa or --format tdx"
         )
     if len(output) > 1:
         raise UsageError("give the output format at most once: --format text or --format json")

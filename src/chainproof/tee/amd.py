@@ -127,9 +127,7 @@ def endorsement_info(cert: x509.Certificate, what: str) -> EndorsementKeyInfo:
     elif common_name == "SEV-VLEK":
         kind = "vlek"
     else:
-        raise MalformedError(
-            f"{what}: subject CN {common_name!r} is neither SEV-VCEK nor SEV-VLEK"
-        )
+        raise MalformedError(f"{what}: subject CN {common_name!r} is neither SEV-VCEK nor SEV-VLEK")
     product_name = None
     raw = _extension_bytes(cert, OID_PRODUCT_NAME)
     if raw is not None:

@@ -27,7 +27,10 @@ from chainproof.tee.expectations import Expectations, check_expectations
 from chainproof.tee.result import AttestationResult, Finding
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+
+    VerifyingKey = rsa.RSAPublicKey | ec.EllipticCurvePublicKey
 
 MAX_TOKEN_BYTES = 256 * 1024
 MAX_JWKS_BYTES = 1 << 20
@@ -73,6 +76,7 @@ def _key_from_jwk(jwk: dict[str, Any]) -> PublicKeyTypes:
     """The public key of one JWK: its x5c certificate (as MAA publishes), or n/e, crv/x/y."""
     import base64
 
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
     kid = jwk.get("kid")
@@ -93,11 +97,12 @@ def _key_from_jwk(jwk: dict[str, Any]) -> PublicKeyTypes:
             raise MalformedError(f"JWKS key {kid!r}: x5c[0] is not base64") from None
         return load_certificates(der, f"JWKS key {kid!r} certificate")[0].public_key()
     try:
-        if kty == "RSA":
-            return RSAAlgorithm.from_jwk(jwk)
-        return ECAlgorithm.from_jwk(jwk)
+        key = RSAAlgorithm.from_jwk(jwk) if kty == "RSA" else ECAlgorithm.from_jwk(jwk)
     except Exception as exc:  # PyJWT raises InvalidKeyError and friends
         raise MalformedError(f"JWKS key {kid!r}: {exc}") from None
+    if isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise MalformedError(f"JWKS key {kid!r} contains private key material; refusing it")
+    return key
 
 
 def load_jwks(data: bytes) -> dict[str | None, PublicKeyTypes]:
@@ -133,7 +138,9 @@ def _hex_claim(tee: dict[str, Any], name: str, size: int, findings: list[Finding
     value = tee.get(name)
     if isinstance(value, str) and _HEX.fullmatch(value) and len(value) == 2 * size:
         return bytes.fromhex(value)
-    findings.append(Finding(f"claims.{name}", False, f"claim {name} missing or not {size} hex bytes"))
+    findings.append(
+        Finding(f"claims.{name}", False, f"claim {name} missing or not {size} hex bytes")
+    )
     return b""
 
 
@@ -144,6 +151,60 @@ def _bool_claim(tee: dict[str, Any], name: str, findings: list[Finding]) -> bool
     findings.append(Finding(f"claims.{name}", False, f"claim {name} missing or not a boolean"))
     # Unknown is treated as the unsafe answer: fail closed.
     return True
+
+
+def _parse_token(token_data: bytes) -> tuple[str, str, object]:
+    """The compact token, its (refused or accepted) alg and its kid; nothing verified yet."""
+    import jwt
+
+    if len(token_data) > MAX_TOKEN_BYTES:
+        raise MalformedError(f"MAA token: {len(token_data)} bytes exceeds {MAX_TOKEN_BYTES}")
+    try:
+        token = token_data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise MalformedError(
+            "MAA token: not ASCII (expected a JWS compact serialization)"
+        ) from None
+    if not _COMPACT.fullmatch(token):
+        raise MalformedError(
+            "MAA token: not a JWS compact serialization (three base64url parts separated by '.')"
+        )
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.exceptions.DecodeError as exc:
+        raise MalformedError(f"MAA token: unreadable JWS header ({exc})") from None
+    alg = _refuse_algorithm(header.get("alg"))
+    if "crit" in header:
+        raise UnsupportedError(
+            f"MAA token: critical header parameters {header['crit']!r} are not understood"
+        )
+    return token, alg, header.get("kid")
+
+
+def _trusted_key(
+    alg: str, kid: object, jwks: bytes | None, certificate: bytes | None, findings: list[Finding]
+) -> tuple[VerifyingKey | None, str]:
+    """The key the relying party trusts for this token, or None with a finding saying why."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    key: PublicKeyTypes | None
+    if certificate is not None:
+        key = load_certificates(certificate, "pinned MAA signing certificate")[0].public_key()
+        source = "the pinned certificate"
+    else:
+        keys = load_jwks(jwks or b"")
+        if kid is None and len(keys) == 1:
+            key = next(iter(keys.values()))
+        else:
+            key = keys.get(kid) if isinstance(kid, str) else None
+        source = f"JWKS key {kid!r}"
+        if key is None:
+            findings.append(Finding("key", False, f"no key with kid {kid!r} in the JWKS"))
+            return None, source
+    if not _key_fits(key, alg) or not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        findings.append(Finding("key", False, f"{source} does not fit alg {alg}"))
+        return None, source
+    return key, source
 
 
 def verify_token(
@@ -163,45 +224,10 @@ def verify_token(
     if not issuer:
         raise UsageError("an MAA token needs the expected issuer (--issuer URL)")
     expectations = expectations or Expectations()
-    if len(token_data) > MAX_TOKEN_BYTES:
-        raise MalformedError(f"MAA token: {len(token_data)} bytes exceeds {MAX_TOKEN_BYTES}")
-    try:
-        token = token_data.decode("ascii").strip()
-    except UnicodeDecodeError:
-        raise MalformedError("MAA token: not ASCII (expected a JWS compact serialization)") from None
-    if not _COMPACT.fullmatch(token):
-        raise MalformedError(
-            "MAA token: not a JWS compact serialization (three base64url parts separated by '.')"
-        )
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.exceptions.DecodeError as exc:
-        raise MalformedError(f"MAA token: unreadable JWS header ({exc})") from None
-    alg = _refuse_algorithm(header.get("alg"))
-    if "crit" in header:
-        raise UnsupportedError(
-            f"MAA token: critical header parameters {header['crit']!r} are not understood"
-        )
-    kid = header.get("kid")
+    token, alg, kid = _parse_token(token_data)
     findings: list[Finding] = []
-
-    key: PublicKeyTypes | None
-    if certificate is not None:
-        key = load_certificates(certificate, "pinned MAA signing certificate")[0].public_key()
-        source = "the pinned certificate"
-    else:
-        keys = load_jwks(jwks or b"")
-        if kid is None and len(keys) == 1:
-            key = next(iter(keys.values()))
-        else:
-            key = keys.get(kid) if isinstance(kid, str) else None
-        source = f"JWKS key {kid!r}"
-        if key is None:
-            findings.append(Finding("key", False, f"no key with kid {kid!r} in the JWKS"))
+    key, source = _trusted_key(alg, kid, jwks, certificate, findings)
     claims: dict[str, Any] = {}
-    if key is not None and not _key_fits(key, alg):
-        findings.append(Finding("key", False, f"{source} does not fit alg {alg}"))
-        key = None
     if key is not None:
         try:
             decoded = jwt.api_jws.decode_complete(token, key, algorithms=[alg])
@@ -211,7 +237,9 @@ def verify_token(
             raise MalformedError(f"MAA token: {exc}") from None
         else:
             findings.append(Finding("signature", True, f"{alg} signature verifies with {source}"))
-            claims = loads_object(decoded["payload"], "MAA token payload", max_bytes=MAX_TOKEN_BYTES)
+            claims = loads_object(
+                decoded["payload"], "MAA token payload", max_bytes=MAX_TOKEN_BYTES
+            )
     if not claims:
         # Nothing unverified is reported as a claim.
         return AttestationResult("maa", tuple(findings), {"kid": kid}, f"{at:%Y-%m-%dT%H:%M:%SZ}")
@@ -241,9 +269,7 @@ def verify_token(
         "attestation_type": claims.get("x-ms-attestation-type"),
         **tee_claims,
     }
-    return AttestationResult(
-        "maa", tuple(findings), result_claims, f"{at:%Y-%m-%dT%H:%M:%SZ}"
-    )
+    return AttestationResult("maa", tuple(findings), result_claims, f"{at:%Y-%m-%dT%H:%M:%SZ}")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -264,11 +290,19 @@ def _check_lifetime(claims: dict[str, Any], issuer: str, at: datetime) -> list[F
     if expires is None:
         findings.append(Finding("lifetime", False, "the token has no exp claim"))
     elif at >= expires:
-        findings.append(Finding("lifetime", False, f"expired at {_iso(expires)} (checked at {at:%Y-%m-%dT%H:%M:%SZ})"))
+        findings.append(
+            Finding(
+                "lifetime",
+                False,
+                f"expired at {_iso(expires)} (checked at {at:%Y-%m-%dT%H:%M:%SZ})",
+            )
+        )
     elif not_before is not None and at < not_before:
         findings.append(Finding("lifetime", False, f"not valid before {_iso(not_before)}"))
     else:
-        findings.append(Finding("lifetime", True, f"valid at {at:%Y-%m-%dT%H:%M:%SZ} (expires {_iso(expires)})"))
+        findings.append(
+            Finding("lifetime", True, f"valid at {at:%Y-%m-%dT%H:%M:%SZ} (expires {_iso(expires)})")
+        )
     return findings
 
 

@@ -71,8 +71,11 @@ def _verify_chain(
     steps = (
         (roots.root, roots.root, f"ARK-{product.value} is self-signed"),
         (roots.intermediate, roots.root, f"{intermediate_name} is signed by ARK-{product.value}"),
-        (leaf, roots.intermediate, f"{kind.upper()} is signed by the {product.value} "
-         f"{intermediate_name}"),
+        (
+            leaf,
+            roots.intermediate,
+            f"{kind.upper()} is signed by the {product.value} {intermediate_name}",
+        ),
     )
     chained = True
     for cert, issuer, claim in steps:
@@ -139,10 +142,15 @@ def _check_tcb(reported: TcbVersion, info: EndorsementKeyInfo, product: Product)
     mine = reported.to_json()
     wrong = [f"{k} {mine[k]} ≠ {v}" for k, v in certified.items() if mine[k] != v]
     if wrong:
-        return Finding("tcb", False, f"reported TCB differs from the certified TCB: {', '.join(wrong)}")
+        return Finding(
+            "tcb", False, f"reported TCB differs from the certified TCB: {', '.join(wrong)}"
+        )
     return Finding(
-        "tcb", True, "reported TCB equals the certified TCB (" +
-        ", ".join(f"{k} {v}" for k, v in certified.items()) + ")"
+        "tcb",
+        True,
+        "reported TCB equals the certified TCB ("
+        + ", ".join(f"{k} {v}" for k, v in certified.items())
+        + ")",
     )
 
 
@@ -194,7 +202,9 @@ def verify_report(
         Finding(
             "product",
             not disagree,
-            f"{chosen.value}" if not disagree else f"chain {chosen.value}, but {'; '.join(disagree)}",
+            f"{chosen.value}"
+            if not disagree
+            else f"chain {chosen.value}, but {'; '.join(disagree)}",
         )
     )
     findings.extend(_verify_chain(leaf, chosen, info.kind, at))
@@ -258,7 +268,7 @@ def _claims(
         "current_tcb": TcbVersion.decode(report.current_tcb_raw, product).to_json(),
         "committed_tcb": TcbVersion.decode(report.committed_tcb_raw, product).to_json(),
         "launch_tcb": TcbVersion.decode(report.launch_tcb_raw, product).to_json(),
-        "cpuid": None if report.cpuid is None else {
-            "family": report.cpuid[0], "model": report.cpuid[1], "stepping": report.cpuid[2]
-        },
+        "cpuid": None
+        if report.cpuid is None
+        else {"family": report.cpuid[0], "model": report.cpuid[1], "stepping": report.cpuid[2]},
     }

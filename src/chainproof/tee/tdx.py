@@ -87,12 +87,16 @@ def verify_quote(
     try:
         verified = dcap_qvl.verify(quote, collateral_object, int(at.timestamp()))
     except ValueError as exc:
-        return AttestationResult(
-            "tdx", (Finding("quote", False, f"dcap-qvl: {exc}"),), {}, stamp
-        )
+        return AttestationResult("tdx", (Finding("quote", False, f"dcap-qvl: {exc}"),), {}, stamp)
     report = loads_object(verified.to_json(), "dcap-qvl result")
-    findings = [Finding("quote", True, "quote, QE report, PCK chain to Intel's root, CRLs and "
-                        "TCB collateral verify (dcap-qvl)")]
+    findings = [
+        Finding(
+            "quote",
+            True,
+            "quote, QE report, PCK chain to Intel's root, CRLs and "
+            "TCB collateral verify (dcap-qvl)",
+        )
+    ]
     status = str(report.get("status"))
     advisories = list(report.get("advisory_ids") or [])
     findings.append(
@@ -101,8 +105,11 @@ def verify_quote(
             status in options.accepted_tcb_statuses,
             f"TCB status {status}"
             + (f" (advisories {', '.join(advisories)})" if advisories else "")
-            + ("" if status in options.accepted_tcb_statuses
-               else f"; accepted: {', '.join(sorted(options.accepted_tcb_statuses))}"),
+            + (
+                ""
+                if status in options.accepted_tcb_statuses
+                else f"; accepted: {', '.join(sorted(options.accepted_tcb_statuses))}"
+            ),
         )
     )
     body = report.get("report") or {}
