@@ -37,7 +37,7 @@ from chainproof.errors import IntegrityError, NotFoundError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
-    from chainproof.verdict import Verdict
+    from chainproof.report.verdict import Verdict
 
 DEFAULT_CHECKPOINT_EVERY = 1000
 
