@@ -65,7 +65,9 @@ Progress = Callable[[int, int, int], None]
 _END = object()
 
 
-def _read_ahead(chunks: Iterator[bytes], depth: int = 8) -> Iterator[bytes]:
+def _read_ahead(
+    chunks: Iterator[bytes], depth: int = 8, name: str = "chainproof-reader"
+) -> Iterator[bytes]:
     """Pull ``chunks`` in a thread, at most ``depth`` chunks ahead (bounded memory)."""
     pipe: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -85,7 +87,7 @@ def _read_ahead(chunks: Iterator[bytes], depth: int = 8) -> Iterator[bytes]:
         except BaseException as exc:
             pipe.put(exc)
 
-    worker = threading.Thread(target=pump, name="chainproof-reader", daemon=True)
+    worker = threading.Thread(target=pump, name=name, daemon=True)
     worker.start()
     try:
         while True:
@@ -157,17 +159,26 @@ def scan_layer(
         raw = source.open_blob(descriptor)
     except Error as exc:
         return _unreadable(report, descriptor, exc)
+    stages: list[Iterator[bytes]] = []  # closed in reverse order, so every thread is joined
     try:
         stream = _verified(raw, compressed, on_bytes)
         if threaded:
             # The reader thread also hashes the compressed bytes, overlapping with inflate.
             stream = _read_ahead(stream)
+            stages.append(stream)
         inflated = decompress(stream, compression, what)
+        if threaded:
+            # Inflate on its own thread too: the tar walk holds the GIL, ISA-L does not, so
+            # the walk runs on the other core instead of after each inflated chunk. Output
+            # chunks are ≤ 4 MiB; 4 in flight bound the memory.
+            inflated = _read_ahead(inflated, depth=4, name="chainproof-inflater")
+            stages.append(inflated)
         plain = (
             _hashed_aside(inflated, uncompressed)
             if threaded
             else _verified(inflated, uncompressed, None)
         )
+        stages.append(plain)
         if consumers or walk:
             # Walking costs little next to inflate and hashing, and finds hostile entries
             # (path traversal, escaping links) that the digests alone cannot.
@@ -182,6 +193,7 @@ def scan_layer(
                 pass
     except MalformedError as exc:
         # Corrupt compression is usually a corrupt blob: say so by its digest when we can.
+        _close(stages[1:])
         try:
             for _ in stream:
                 pass
@@ -198,6 +210,8 @@ def scan_layer(
             # Sources that stream lazily (registries) fail on the first read, not on open.
             return _unreadable(report, descriptor, exc)
         return _replace(report, error=str(exc))
+    finally:
+        _close(stages)
     try:
         compressed.finish()
     except IntegrityError as exc:
@@ -213,6 +227,13 @@ def scan_layer(
             f"{actual}",
         )
     return _replace(report, diff_id_ok=True)
+
+
+def _close(stages: list[Iterator[bytes]]) -> None:
+    for stage in reversed(stages):
+        close = getattr(stage, "close", None)
+        if close is not None:
+            close()
 
 
 def _unreadable(report: LayerReport, descriptor: Descriptor, exc: Error) -> LayerReport:
