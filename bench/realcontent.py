@@ -202,7 +202,9 @@ def real_layout(windows: bool, source: Path = Path("/usr/share")) -> tuple[Path,
     return root, reference
 
 
-def big_windows_layout(size_gb: float, sources: tuple[str, ...] = ("/usr/lib", "/usr/share")) -> str:
+def big_windows_layout(
+    size_gb: float, sources: tuple[str, ...] = ("/usr/lib", "/usr/share")
+) -> str:
     """A Windows-format image with one layer of ≥ ``size_gb`` GB (uncompressed) of real files."""
     root = WORK / f"big-windows-{size_gb:g}gb"
     if (root / "index.json").is_file():
@@ -235,4 +237,3 @@ def describe(root: Path) -> str:
         f"{int(info['entries']):,} entries, {int(info['uncompressed']) / 1e6:.0f} MB tar, "
         f"{int(info['compressed']) / 1e6:.0f} MB gzip"
     )
-

@@ -63,7 +63,7 @@ class TarMember:
     __slots__ = ("data_size", "kind", "linkname", "mode", "name", "offset", "remaining", "sparse")
 
     def __init__(
-        self, name: str, kind: bytes, size: int, mode: int, linkname: str, offset: int
+        self, name: str, kind: bytes, size: int, *, mode: int, linkname: str, offset: int
     ) -> None:
         self.name = name
         self.kind = kind
@@ -267,8 +267,10 @@ class TarReader:
 
         collect(header, 386, 4)
         extended = header[482]
+        blocks = 0
         while extended:
-            if len(entries) > MAX_SPARSE_ENTRIES:
+            blocks += 1
+            if blocks * 21 > MAX_SPARSE_ENTRIES:
                 raise self._bad(f"sparse map longer than {MAX_SPARSE_ENTRIES} entries")
             block = self._stream.take(BLOCK)
             if len(block) < BLOCK:
@@ -295,7 +297,7 @@ class TarReader:
                 if flag not in _META:
                     break
                 size = _field(header, 124, 136, self.what)
-                if flag == _GNU_LONGNAME or flag == _GNU_LONGLINK:
+                if flag in (_GNU_LONGNAME, _GNU_LONGLINK):
                     value = _text(self._body(size, MAX_LONG_NAME_BYTES, "GNU long name"))
                     if flag == _GNU_LONGNAME:
                         long_name = value
@@ -310,17 +312,17 @@ class TarReader:
                     self._global.update(records)
                     pax.update(records)
                     continue
-                for key, value in records:
-                    if key == b"GNU.sparse.offset" or key == b"GNU.sparse.numbytes":
+                for key, record in records:
+                    if key in (b"GNU.sparse.offset", b"GNU.sparse.numbytes"):
                         # Format 0.0 repeats these two keys, once per map entry.
                         if len(sparse_pairs) > 2 * MAX_SPARSE_ENTRIES:
                             raise self._bad(f"sparse map longer than {MAX_SPARSE_ENTRIES}")
-                        sparse_pairs.append((int(key == b"GNU.sparse.numbytes"), _int(value)))
+                        sparse_pairs.append((int(key == b"GNU.sparse.numbytes"), _int(record)))
                     else:
-                        pax[key] = value
+                        pax[key] = record
             else:
                 raise self._bad(f"more than {MAX_META_HEADERS} metadata headers in a row")
-            member = self._member(header, flag, pax, long_name, long_link, sparse_pairs)
+            member = self._member(header, flag, pax, long_name, long_link, sparse=sparse_pairs)
             self.current = member
             yield member
             self.current = None
@@ -335,7 +337,8 @@ class TarReader:
         pax: dict[bytes, bytes],
         long_name: str | None,
         long_link: str | None,
-        sparse_pairs: list[tuple[int, int]],
+        *,
+        sparse: list[tuple[int, int]],
     ) -> TarMember:
         offset = self._stream.offset - BLOCK
         if long_name is not None:
@@ -359,17 +362,16 @@ class TarReader:
         kind = flag
         if flag == _AREGTYPE:
             kind = DIRECTORY if name.endswith("/") else REGULAR
-        elif flag == _CONTIGUOUS:
-            kind = REGULAR
-        elif flag == _GNU_SPARSE:
+        elif flag in (_CONTIGUOUS, _GNU_SPARSE):
             kind = REGULAR
         if kind == DIRECTORY:
             name = name.rstrip("/") or name
-        member = TarMember(name, kind, 0 if kind in _HEADER_ONLY else size, mode, linkname, offset)
+        body = 0 if kind in _HEADER_ONLY else size
+        member = TarMember(name, kind, body, mode=mode, linkname=linkname, offset=offset)
         if flag == _GNU_SPARSE:
             member.sparse = self._old_gnu_sparse(header)
-        elif b"GNU.sparse.major" in pax or b"GNU.sparse.map" in pax or sparse_pairs:
-            member.sparse = self._pax_sparse(member, pax, sparse_pairs)
+        elif b"GNU.sparse.major" in pax or b"GNU.sparse.map" in pax or sparse:
+            member.sparse = self._pax_sparse(member, pax, sparse)
         return member
 
     def _pax_sparse(
@@ -445,36 +447,36 @@ class _SparseBody(io.RawIOBase):
         return True
 
     def _read_map(self) -> list[tuple[int, int]]:
-        # Format 1.0: decimal lines (count, then offset/length pairs), padded to a block.
+        # Format 1.0: decimal lines (count, then offset/length pairs) in whole blocks at the
+        # start of the body; the data follows the last of those blocks.
         data = b""
         consumed = 0
 
-        def line() -> int:
-            nonlocal data, consumed
-            while b"\n" not in data:
-                if consumed > 2 * MAX_SPARSE_ENTRIES * 21:
-                    raise self._reader._bad("sparse map too long", self._member.offset)
-                piece = bytearray(BLOCK)
-                got = self._reader._read_body(self._member, memoryview(piece))
+        def block() -> bytes:
+            nonlocal consumed
+            piece = bytearray(BLOCK)
+            filled = 0
+            while filled < BLOCK:
+                got = self._reader._read_body(self._member, memoryview(piece)[filled:])
                 if not got:
                     raise MalformedError(f"{self._reader.what}: truncated sparse map")
-                consumed += got
-                data += bytes(piece[:got])
+                filled += got
+            consumed += BLOCK
+            return bytes(piece)
+
+        def line() -> int:
+            nonlocal data
+            while b"\n" not in data:
+                if consumed > 2 * MAX_SPARSE_ENTRIES * 42:
+                    raise self._reader._bad("sparse map longer than the limit", self._member.offset)
+                data += block()
             text, _, data = data.partition(b"\n")
             return _int(text)
 
         count = line()
         if count > MAX_SPARSE_ENTRIES:
-            raise self._reader._bad("sparse map too long", self._member.offset)
-        pairs = [(line(), line()) for _ in range(count)]
-        # The map is padded to a block boundary; the data starts after the padding.
-        padding = -consumed % BLOCK
-        if len(data) > padding:
-            raise self._reader._bad("sparse map overruns its block", self._member.offset)
-        rest = bytearray(padding - len(data))
-        if rest and self._reader._read_body(self._member, memoryview(rest)) != len(rest):
-            raise MalformedError(f"{self._reader.what}: truncated sparse map")
-        return pairs
+            raise self._reader._bad("sparse map longer than the limit", self._member.offset)
+        return [(line(), line()) for _ in range(count)]
 
     def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
         if self._pairs is None:
