@@ -188,17 +188,32 @@ class LayerCache:
     Safe for several processes at once (SQLite locking); a read-only cache still serves hits.
     """
 
-    def __init__(self, directory: Path, *, key: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        if len(key) < _MIN_KEY_BYTES:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        key: bytes | None = None,
+        key_file: Path | None = None,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        lazy: bool = False,
+    ) -> None:
+        """``key`` (bytes) or ``key_file`` (hex text, created if absent); ``lazy`` defers
+        opening until the first layer is looked up, and then turns any problem into
+        :attr:`problems` (the cache is off) instead of an error."""
+        if key is not None and len(key) < _MIN_KEY_BYTES:
             raise LayerCacheError(f"layer cache key: fewer than {_MIN_KEY_BYTES} bytes")
         self.directory = directory
         self.max_bytes = max_bytes
         self.problems: list[str] = []
         self.hits = 0
         self.misses = 0
-        self._key = key
-        self._key_id = hashlib.sha256(b"chainproof layer cache key id\0" + key).hexdigest()[:16]
-        self._db = self._connect(directory)
+        self._key = key or b""
+        self._key_file = key_file or default_key_file()
+        self._key_id = ""
+        self._db: sqlite3.Connection | None = None
+        self._failed = False
+        if not lazy:
+            self._open()
 
     @classmethod
     def open(
@@ -207,11 +222,34 @@ class LayerCache:
         *,
         key_file: Path | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        lazy: bool = False,
     ) -> LayerCache:
         """The cache in ``directory`` (default: the user cache dir) keyed by ``key_file``
         (default: ``layer-cache.key`` in the user config dir, created on first use)."""
-        key = load_or_create_key(key_file or default_key_file())
-        return cls(directory or default_directory(), key=key, max_bytes=max_bytes)
+        return cls(
+            directory or default_directory(), key_file=key_file, max_bytes=max_bytes, lazy=lazy
+        )
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is None:
+            if not self._key:
+                self._key = load_or_create_key(self._key_file)
+            self._key_id = hashlib.sha256(
+                b"chainproof layer cache key id\0" + self._key
+            ).hexdigest()[:16]
+            self._db = self._connect(self.directory)
+        return self._db
+
+    def _ready(self) -> sqlite3.Connection | None:
+        """The open database, or None once opening failed (recorded in problems)."""
+        if self._db is not None or self._failed:
+            return self._db
+        try:
+            return self._open()
+        except LayerCacheError as exc:
+            self._failed = True
+            self.problems.append(str(exc))
+            return None
 
     def _connect(self, directory: Path) -> sqlite3.Connection:
         try:
@@ -241,7 +279,9 @@ class LayerCache:
         return db
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def __enter__(self) -> LayerCache:
         return self
@@ -275,6 +315,7 @@ class LayerCache:
             self.problems.append(message)
 
     def _read(self, row_key: str) -> dict[str, Any] | None:
+        assert self._db is not None  # noqa: S101 - callers hold an open database
         row = self._db.execute(
             "SELECT body, mac FROM layers WHERE key = ? AND length(body) <= ?",
             (row_key, MAX_ENTRY_BYTES),
@@ -294,6 +335,9 @@ class LayerCache:
         self, descriptor: Descriptor, compression: str, fingerprint: str, *, windows: bool
     ) -> CachedLayer | None:
         """The authenticated entry for this blob as stored now, or None."""
+        db = self._ready()
+        if db is None:
+            return None
         row_key = self._row_key(descriptor, compression, fingerprint, windows)
         try:
             document = self._read(row_key)
@@ -314,9 +358,7 @@ class LayerCache:
             return None
         self.hits += 1
         try:
-            self._db.execute(
-                "UPDATE layers SET used = ? WHERE key = ?", (int(time.time()), row_key)
-            )
+            db.execute("UPDATE layers SET used = ? WHERE key = ?", (int(time.time()), row_key))
         except sqlite3.Error as exc:  # a read-only shared cache still serves hits
             self._problem("could not record use", exc)
         return entry
@@ -352,6 +394,9 @@ class LayerCache:
         states: Mapping[str, bytes],
     ) -> None:
         """Record a layer that verified (and was walked); keeps other consumers' states."""
+        db = self._ready()
+        if db is None:
+            return
         row_key = self._row_key(descriptor, compression, fingerprint, windows)
         kept = {k: v for k, v in states.items() if len(v) <= MAX_STATE_BYTES}
         try:
@@ -378,28 +423,30 @@ class LayerCache:
         if len(body) > MAX_ENTRY_BYTES:
             return
         try:
-            self._db.execute(
+            db.execute(
                 "INSERT OR REPLACE INTO layers (key, body, mac, bytes, used) VALUES (?,?,?,?,?)",
                 (row_key, body, self._mac(body), len(body), int(time.time())),
             )
-            self._evict()
+            self._evict(db)
         except sqlite3.Error as exc:
             self._problem("could not store a verified layer", exc)
 
-    def _evict(self) -> None:
-        (total,) = self._db.execute("SELECT coalesce(sum(bytes), 0) FROM layers").fetchone()
+    def _evict(self, db: sqlite3.Connection) -> None:
+        (total,) = db.execute("SELECT coalesce(sum(bytes), 0) FROM layers").fetchone()
         if total <= self.max_bytes:
             return
         target = self.max_bytes * 9 // 10
-        rows = self._db.execute("SELECT key, bytes FROM layers ORDER BY used").fetchall()
+        rows = db.execute("SELECT key, bytes FROM layers ORDER BY used").fetchall()
         doomed = []
         for key, size in rows:
             if total <= target:
                 break
             doomed.append((key,))
             total -= size
-        self._db.executemany("DELETE FROM layers WHERE key = ?", doomed)
+        db.executemany("DELETE FROM layers WHERE key = ?", doomed)
 
     def clear(self) -> None:
         """Forget every entry (``chainproof`` never needs this for correctness)."""
-        self._db.execute("DELETE FROM layers")
+        db = self._ready()
+        if db is not None:
+            db.execute("DELETE FROM layers")
