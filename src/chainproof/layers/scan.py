@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,11 @@ class LayerReport:
 Progress = Callable[[int, int, int], None]
 
 _END = object()
+#: GIL switch interval while a layer streams. The walk holds the GIL in Python; the reader,
+#: inflater and hasher threads need it for a moment between long GIL-free calls, and at
+#: the default 5 ms each of those moments can cost a full interval (≈ 0.3 s over a 600 MB
+#: layer of small files); 0.5 ms measured 10-30 % faster, 0.1 ms no better.
+_SWITCH_INTERVAL = 0.0005
 
 
 def _read_ahead(
@@ -165,6 +171,9 @@ def scan_layer(
     except Error as exc:
         return _unreadable(report, descriptor, exc)
     stages: list[Iterator[bytes]] = []  # closed in reverse order, so every thread is joined
+    interval = sys.getswitchinterval()
+    if threaded:
+        sys.setswitchinterval(min(interval, _SWITCH_INTERVAL))
     try:
         stream, plain = _pipeline(
             raw,
@@ -209,6 +218,7 @@ def scan_layer(
         return _replace(report, error=str(exc))
     finally:
         _close(stages)
+        sys.setswitchinterval(interval)
     try:
         compressed.finish()
     except IntegrityError as exc:
