@@ -245,3 +245,30 @@ def _layer_blobs(root: Path) -> list[Path]:
     return [
         root / "blobs" / "sha256" / layer["digest"].split(":")[1] for layer in manifest["layers"]
     ]
+
+
+def test_archive_sources_hit_until_the_archive_changes(tmp_path: Path, cache: LayerCache) -> None:
+    import tarfile
+
+    _image(tmp_path / "img", LAYERS[:1])
+    archive = tmp_path / "img.tar"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(tmp_path / "img", arcname=".")
+    reference = f"oci-archive:{archive}:t"
+    assert not _scan(reference, cache, [])[0].from_cache
+    assert _scan(reference, cache, [])[0].from_cache
+    archive.write_bytes(archive.read_bytes())  # same bytes, but rewritten: may have changed
+    assert not _scan(reference, cache, [])[0].from_cache
+
+
+def test_sources_that_cannot_fingerprint_never_hit(tmp_path: Path, cache: LayerCache) -> None:
+    from chainproof.oci.sources.interface import ImageSource
+
+    reference = _image(tmp_path / "img", LAYERS[:1])
+    source, target = open_target(reference)
+    with source:
+        # What a new source gets unless it says how to fingerprint its stored blobs.
+        source.blob_fingerprint = lambda d: ImageSource.blob_fingerprint(source, d)  # type: ignore[method-assign,assignment]
+        for _ in range(2):
+            [report] = scan_image(source, target.images[0], cache=cache)
+            assert report.ok and not report.from_cache
