@@ -12,6 +12,7 @@ from chainproof.oci.sources.docker_archive import DockerArchiveSource
 from chainproof.oci.sources.layout import LayoutSource
 
 if TYPE_CHECKING:
+    from chainproof.layers.cache import LayerCache
     from chainproof.oci.image import ResolvedTarget
     from chainproof.oci.registry.options import RegistryOptions
     from chainproof.oci.sources.interface import ImageSource
@@ -24,6 +25,8 @@ class OpenOptions:
     platform: str = ""
     all_platforms: bool = False
     registry: RegistryOptions | None = None
+    #: Verified layers to reuse (``chainproof.layers.cache``); None streams every layer.
+    layer_cache: LayerCache | None = None
 
 
 def open_source(reference: references.ImageRef, options: OpenOptions | None = None) -> ImageSource:
@@ -51,6 +54,7 @@ def open_target(
     parsed = references.parse(reference)
     spec = PlatformSpec.parse(options.platform) if options.platform else None
     source = open_source(parsed, options)
+    source.layer_cache = options.layer_cache
     try:
         target = images.resolve(source, str(parsed), spec, all_platforms=options.all_platforms)
     except BaseException:
