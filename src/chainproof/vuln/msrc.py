@@ -28,7 +28,7 @@ from chainproof import _jsonutil
 from chainproof.errors import MalformedError
 from chainproof.vuln import dotnet_framework as netfx
 from chainproof.vuln.interface import Feed, FeedBatch, SourceInfo, WindowsFix
-from chainproof.vuln.windows import parse_fixed_build
+from chainproof.vuln.windows import RELEASES, WindowsBuild, parse_fixed_build, product_key
 
 #: A monthly CVRF document is 1-10 MB; refuse anything absurd before parsing.
 MAX_DOCUMENT_BYTES = 128 * 1024 * 1024
@@ -49,6 +49,12 @@ KNOWN_BUILDS = frozenset(
     | {19044, 19045, 20348, 22000, 22621, 22631, 25398, 26100, 26200, 28000}
 )
 
+#: Server product keys (full and Server Core) → their build.
+_SERVER_BUILDS = {
+    product_key(name): build
+    for build, release in RELEASES.items()
+    for name in (release, f"{release} (Server Core installation)")
+}
 _DOTNET_RE = re.compile(r"^\.NET (\d+\.\d+)$")
 _POWERSHELL_RE = re.compile(r"^PowerShell (\d+\.\d+)$")
 _KB_RE = re.compile(r"^(?:KB)?(\d{6,8})$", re.IGNORECASE)
@@ -322,6 +328,15 @@ def extract(document: _Document, origin: str) -> FeedBatch:
                     if kb_match is None:
                         # "Release Notes" rows of a Windows product carry no KB to report.
                         continue
+                    release_build = _SERVER_BUILDS.get(product_key(name))
+                    if (
+                        build is not None
+                        and release_build is not None
+                        and build.build not in KNOWN_BUILDS
+                    ):
+                        # 2021-Sep gave Server 2019 "10.0.17784.2183" for 17763.2183: the
+                        # product names its release, so a build no Windows has is a typo.
+                        build = WindowsBuild(release_build, build.ubr)
                     if build is None or build.build not in KNOWN_BUILDS:
                         batch.skipped.append(
                             f"{document.id} {vuln.cve}: product {name!r} has FixedBuild "
