@@ -141,3 +141,21 @@ def test_migration_from_schema_1_keeps_rows_and_marks_them(tmp_path: Path) -> No
         result = Matcher(db).match([os_component("10.0.14393.4000")])
     assert [f.vuln_id for f in result.findings] == ["CVE-2021-36955"]
     assert any("before chainproof stored the remediation SubType" in n for n in result.notes)
+
+
+def test_cli_db_query_and_status(months_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from chainproof.cli import main as cli_main
+
+    args = ["db", "query", "--db", str(months_db), "--kb", "KB5023786", "--format", "json"]
+    assert cli_main.main(args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows and {(r["subtype"], r["role"]) for r in rows} == {
+        ("AzureHotpatch", "hotpatch: not for container images")
+    }
+    assert cli_main.main(["db", "query", "--db", str(months_db)]) == 2
+    assert "needs --cve, --product or --kb" in capsys.readouterr().err
+    assert cli_main.main(["db", "status", "--db", str(months_db), "--format", "json"]) == 0
+    subtypes = json.loads(capsys.readouterr().out)["msrc_subtypes"]
+    assert subtypes["Security Update"] > 1000 and subtypes["AzureHotpatch"] == 12
