@@ -127,7 +127,7 @@ MSRC_MONTHS = DATA / "msrc"
 
 @pytest.fixture(scope="session")
 def months_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Nine monthly CVRF documents (2021-Sep … 2024-Oct), trimmed to a few real
+    """Ten monthly CVRF documents (2021-Sep … 2024-Oct), trimmed to a few real
     vulnerabilities each (tests/vuln/data/msrc/SOURCES.md), imported by chainproof."""
     path = tmp_path_factory.mktemp("months") / "advisories.db"
     with AdvisoryDB(path) as db:

@@ -100,6 +100,16 @@ def test_a_hotpatch_above_the_cumulative_update_does_not_decide_either(months_db
     assert below["CVE-2022-41100"] == ("KB5019081", "10.0.20348.1249")
 
 
+def test_cve_with_only_a_hotpatch_row_takes_the_months_cumulative_update(
+    months_db: Path,
+) -> None:
+    result = scan(months_db, "10.0.20348.1724")  # the hotpatch build itself
+    (finding,) = [f for f in result.findings if f.vuln_id == "CVE-2023-24898"]
+    assert (finding.kb, finding.fixed) == ("KB5026370", "10.0.20348.1726")
+    assert any("only a hotpatch" in n for n in finding.notes)
+    assert "CVE-2023-24898" not in fixes(scan(months_db, "10.0.20348.1726"))
+
+
 def test_doubled_dot_fixed_build_of_october_2024(months_db: Path) -> None:
     found = fixes(scan(months_db, "10.0.20348.2761"))
     assert found["CVE-2024-43516"] == ("KB5044281", "10.0.20348.2762")

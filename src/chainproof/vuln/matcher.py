@@ -399,15 +399,16 @@ class Matcher:
             (product_key(product), build.build),
         ).fetchall()
         earliest: dict[str, tuple[Any, ...]] = {}
-        hotpatches: dict[str, list[str]] = {}
+        hotpatches: dict[str, list[tuple[Any, ...]]] = {}
         legacy = 0
         for row in rows:
             if not decides(row[11]):
                 if is_hotpatch(row[11]):
-                    hotpatches.setdefault(row[0], []).append(f"KB{row[1]} ({row[2]})")
+                    hotpatches.setdefault(row[0], []).append(row)
                 continue
             legacy += row[11] == NOT_RECORDED
             earliest.setdefault(row[0], row)  # ordered by ubr: the first is the earliest fix
+        inferred = self._hotpatch_only(rows, hotpatches, earliest)
         if legacy:
             result.notes.append(
                 f"{product}: {legacy} advisory rows were imported before chainproof stored "
@@ -420,9 +421,15 @@ class Matcher:
                 continue
             notes = [f"installation assumed: {installation}"] if assumed else []
             if cve in hotpatches:
+                named = ", ".join(f"KB{h[1]} ({h[2]})" for h in hotpatches[cve])
                 notes.append(
-                    "hotpatch " + ", ".join(hotpatches[cve]) + " is not for container images: "
-                    "only the cumulative update fixes an image"
+                    f"hotpatch {named} is not for container images: only the cumulative "
+                    "update fixes an image"
+                )
+            if cve in inferred:
+                notes.append(
+                    "MSRC lists only a hotpatch for this product; the cumulative update of "
+                    "the same month is taken as the fix"
                 )
             finding = Finding(
                 vuln_id=cve,
@@ -442,6 +449,37 @@ class Matcher:
                 notes=tuple(notes),
             )
             _merge(merged, ("windows", release_name(build.build), str(installation), cve), finding)
+
+    @staticmethod
+    def _hotpatch_only(
+        rows: list[tuple[Any, ...]],
+        hotpatches: dict[str, list[tuple[Any, ...]]],
+        earliest: dict[str, tuple[Any, ...]],
+    ) -> set[str]:
+        """CVEs whose only rows are hotpatch rows (2023-May CVE-2023-24898 on Server 2022):
+        decided by the month's cumulative update — the Security Update KB with the most rows
+        for the product in the same document — which ``earliest`` gets in their place."""
+        orphans = [cve for cve in hotpatches if cve not in earliest]
+        if not orphans:
+            return set()
+        counts: dict[str, dict[tuple[Any, ...], int]] = {}
+        for row in rows:
+            if decides(row[11]):
+                per_doc = counts.setdefault(row[9], {})
+                key = (row[1], row[2], row[3], row[4])
+                per_doc[key] = per_doc.get(key, 0) + 1
+        inferred: set[str] = set()
+        for cve in orphans:
+            for hotpatch in hotpatches[cve]:
+                month = counts.get(hotpatch[9])
+                if not month:
+                    continue
+                kb, fixed_build, build, ubr = max(month, key=lambda k: (month[k], k[3]))
+                candidate = (cve, kb, fixed_build, build, ubr, *hotpatch[5:11], "")
+                if cve not in earliest or ubr < earliest[cve][4]:
+                    earliest[cve] = candidate
+                    inferred.add(cve)
+        return inferred
 
     # --- .NET Framework 4.x ----------------------------------------------------------------
 
