@@ -168,7 +168,7 @@ def test_48_line_and_nothing_without_the_framework(
     assert found["CVE-2024-43484"] == ("KB5044099", "4.8.4762", "4.8.4690")
     # Only the NDP Version: the line's release build, every fix of the line is reported.
     bare = _image(shared_fixtures, tmp_path / "b", ndp=NDP_48, packages=())
-    assert JANUARY | OCTOBER | NOVEMBER <= set(_framework_findings(bare, months_db))
+    assert set(_framework_findings(bare, months_db)) >= JANUARY | OCTOBER | NOVEMBER
     # Nano Server has no .NET Framework: no NDP key, no findings.
     nano = _image(shared_fixtures, tmp_path / "c", ndp=None, packages=())
     assert _framework_findings(nano, months_db) == {}

@@ -338,9 +338,7 @@ class Matcher:
                 result.not_installed += 1
                 continue
             installed.append(component)
-        os_target = next(
-            (t for t in (windows_target(c) for c in installed) if t is not None), None
-        )
+        os_target = next((t for t in (windows_target(c) for c in installed) if t is not None), None)
         for component in installed:
             target = windows_target(component)
             if target is not None:
@@ -503,9 +501,7 @@ class Matcher:
             release = int(component.prop(PROP_NDP_RELEASE))
         except ValueError:
             return
-        rollups = [
-            (c.name, c.version) for c in installed if c.prop(PROP_CBS_PACKAGE) and c.version
-        ]
+        rollups = [(c.name, c.version) for c in installed if c.prop(PROP_CBS_PACKAGE) and c.version]
         files = [
             (c.name, c.version)
             for c in installed
