@@ -96,3 +96,24 @@ def test_database_without_msrc_data(tmp_path: Path) -> None:
         patch_level(path, "10.0.20348.2227")
     with pytest.raises(InputError, match="no advisory database"):
         patch_level(tmp_path / "missing.db", "10.0.20348.2227")
+
+
+def test_database_imported_before_subtypes_were_stored(tmp_path: Path) -> None:
+    import sqlite3
+
+    from chainproof.vuln import db as dbmod
+
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(dbmod._MIGRATIONS[0])
+    conn.execute(
+        "INSERT INTO msrc_fixes VALUES ('CVE-2024-21429', '2024-Mar', '11924', "
+        "'Windows Server 2022 (Server Core installation)', "
+        "'windows server 2022 (server core installation)', 'windows', '5035959', "
+        "'10.0.20348.2333', 20348, 2333, '', 'Important', 7.5, '', 0, 't', '2024-03-12')"
+    )
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with pytest.raises(InputError, match="cannot be told from hotpatches"):
+        patch_level(path, "10.0.20348.2227")
