@@ -30,13 +30,12 @@ from pathlib import Path
 from isal import igzip
 
 import realcontent
-from chainproof.checks.integrity import IntegrityCheck
 from chainproof.layers.cache import LayerCache
 from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
 from chainproof.oci.layout_writer import LayoutWriter
 from chainproof.oci.open import OpenOptions
-from chainproof.verify import verify_image
+from chainproof.pipeline.run import verify_image
 
 LAYERS = 10
 
@@ -70,7 +69,9 @@ def build(source: Path = Path("/usr/share")) -> Path:
 
 def _verify(reference: str, cache: LayerCache) -> float:
     start = time.perf_counter()
-    verdict = verify_image(reference, OpenOptions(layer_cache=cache), checks=[IntegrityCheck()])
+    verdict = verify_image(
+        reference, OpenOptions(layer_cache=cache), families=frozenset({"integrity"})
+    )
     elapsed = time.perf_counter() - start
     assert verdict.passed, verdict
     return elapsed

@@ -10,14 +10,13 @@ from typing import IO, TYPE_CHECKING
 
 import pytest
 
-from chainproof.checks.integrity import IntegrityCheck
 from chainproof.checks.interface import Status
 from chainproof.layers.cache import LayerCache, LayerCacheError, consumer_cache_key
 from chainproof.layers.scan import LayerReport, scan_image
 from chainproof.oci.digest import Digest
 from chainproof.oci.layout_writer import LayerFile, LayoutWriter
 from chainproof.oci.open import OpenOptions, open_target
-from chainproof.verify import verify_image
+from chainproof.pipeline.run import verify_image
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -201,8 +200,8 @@ def test_failing_layers_are_never_stored(tmp_path: Path, cache: LayerCache) -> N
 def test_verify_through_open_options_uses_the_cache(tmp_path: Path, cache: LayerCache) -> None:
     reference = _image(tmp_path / "img", LAYERS[::2])
     options = OpenOptions(layer_cache=cache)
-    first = verify_image(reference, options, checks=[IntegrityCheck()])
-    second = verify_image(reference, options, checks=[IntegrityCheck()])
+    first = verify_image(reference, options, families=frozenset({"integrity"}))
+    second = verify_image(reference, options, families=frozenset({"integrity"}))
     assert first.passed and second.passed
     assert [c.status for c in first.checks] == [c.status for c in second.checks]
     assert cache.hits == 2
