@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 #: ../shared/fixtures beside the checkout: real data collected from public projects.
-SHARED_FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+#: ``$CHAINPROOF_SHARED_FIXTURES`` points elsewhere (a git worktree one level deeper).
+SHARED_FIXTURES = Path(
+    os.environ.get("CHAINPROOF_SHARED_FIXTURES")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
+)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ import pytest
 
 from chainproof.cli import keygen_cmd
 from chainproof.errors import UsageError
-from chainproof.trust.keys import load_key
-from chainproof.trust.signing import decrypt_private_key
+from chainproof.trust.keys.private import decrypt_private_key
+from chainproof.trust.keys.registry import load_key
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -66,7 +66,7 @@ def _predicate(path: str) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainproof.trust.publish import (
+    from chainproof.trust.publishing.publish import (
         attest_reference,
         attest_reference_bundle,
         predicate_type_uri,

@@ -19,7 +19,7 @@ COSIGN_PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 - a variable name, not a p
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from chainproof.trust.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
+    from chainproof.trust.keys.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 
     parser = subparsers.add_parser(
         "keygen",
@@ -73,7 +73,7 @@ def _write(path: Path, data: bytes, *, private: bool, force: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainproof.trust.signing import (
+    from chainproof.trust.keys.private import (
         HybridSigningKey,
         encrypt_private_key,
         generate,

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 
     from cryptography import x509
 
-    from chainproof.trust.interface import Signer
-    from chainproof.trust.publish import Published
-    from chainproof.trust.signing import HybridSigningKey
+    from chainproof.trust.keys.interface import Signer
+    from chainproof.trust.keys.private import HybridSigningKey
+    from chainproof.trust.publishing.publish import Published
 
 
 def add_key_options(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +55,7 @@ def fips_check(
     import sys
 
     from chainproof.trust.fips import backend_fips_enabled, certificate_refusal, refusal
-    from chainproof.trust.signing import HybridSigningKey
+    from chainproof.trust.keys.private import HybridSigningKey
 
     halves = [key.classic, key.pq] if isinstance(key, HybridSigningKey) else [key]
     for half in halves:
@@ -75,15 +75,15 @@ def fips_check(
 def load_signing_key(uri: str, password_file: str | None) -> Signer | HybridSigningKey:
     """The signer ``--key`` names; fails (exit 2) before anything is written."""
     from chainproof.cli.keygen_cmd import read_password
-    from chainproof.trust.keys import is_file_key, load_signer
-    from chainproof.trust.signing import HybridSigningKey, decrypt_private_key
+    from chainproof.trust.keys.private import HybridSigningKey, decrypt_private_key
+    from chainproof.trust.keys.registry import is_file_key, load_signer
 
     if not is_file_key(uri):
         return load_signer(uri)
     path = Path(uri.removeprefix("file://"))
     if not path.is_file():
         raise NotFoundError(f"key file {path} not found")
-    from chainproof.trust.signing import is_cosign_key, load_pem_private_key
+    from chainproof.trust.keys.private import is_cosign_key, load_pem_private_key
 
     if path.stat().st_size > MAX_KEY_FILE_BYTES:
         raise MalformedError(f"key file {path} is larger than {MAX_KEY_FILE_BYTES} bytes")
@@ -206,7 +206,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def single_key(key: Signer | HybridSigningKey, what: str) -> Signer:
-    from chainproof.trust.signing import HybridSigningKey
+    from chainproof.trust.keys.private import HybridSigningKey
 
     if isinstance(key, HybridSigningKey):
         raise UsageError(
@@ -217,7 +217,7 @@ def single_key(key: Signer | HybridSigningKey, what: str) -> Signer:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainproof.trust.publish import (
+    from chainproof.trust.publishing.publish import (
         sign_reference,
         sign_reference_bundle,
         sign_reference_notation,
@@ -243,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-a/--annotation has no place in a Notation signature")
     options = open_options_from_args(args)
     if args.notation:
-        from chainproof.trust.sign_notation import NotationSigner, load_chain
+        from chainproof.trust.notation.sign import NotationSigner, load_chain
 
         chain = load_chain(
             Path(args.certificate), Path(args.certificate_chain) if args.certificate_chain else None

@@ -67,7 +67,8 @@ def _artifact(text: str) -> tuple[bytes | None, bytes | None]:
 
 def run(args: argparse.Namespace) -> int:
     from chainproof.trust.check import trust_inputs
-    from chainproof.trust.sigstore_bundle import load_trusted_root, verify_bundle
+    from chainproof.trust.sigstore.bundle import verify_bundle
+    from chainproof.trust.sigstore.verifier import load_trusted_root
 
     trust = trust_inputs(
         {

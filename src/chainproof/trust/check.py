@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING, Any
 
 from chainproof.checks.interface import Check, CheckResult, Severity, Status
 from chainproof.errors import Error, UsageError
-from chainproof.trust.cosign import CosignAttestations, CosignSignatures
+from chainproof.trust.cosign.verify import CosignAttestations, CosignSignatures
+from chainproof.trust.envelopes.intoto import predicate_kind
 from chainproof.trust.interface import IdentityRule, SignatureVerification, TrustInputs
-from chainproof.trust.intoto import predicate_kind
-from chainproof.trust.keys import load_key
-from chainproof.trust.sigstore_bundle import SigstoreBundles
+from chainproof.trust.keys.registry import load_key
+from chainproof.trust.sigstore.bundle import SigstoreBundles
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -101,7 +101,7 @@ def trust_inputs(options: dict[str, Any]) -> TrustInputs:
 
 
 def _formats() -> tuple[SignatureFormat, ...]:
-    from chainproof.trust.notation import NotationSignatures
+    from chainproof.trust.notation.verify import NotationSignatures
 
     return (CosignSignatures(), SigstoreBundles(), NotationSignatures(), CosignAttestations())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chainproof.cli.main import main
-from chainproof.trust.signing import encrypt_private_key, generate, public_pem
+from chainproof.trust.keys.private import encrypt_private_key, generate, public_pem
 from tests.oci.registry import _servers
 from tests.oci.registry.conftest import TestImages
 

@@ -31,8 +31,8 @@ from chainproof.errors import (
     UnsupportedError,
     UsageError,
 )
-from chainproof.trust.interface import KeyBackend, Signer
-from chainproof.trust.keys import VerificationKey
+from chainproof.trust.keys.interface import KeyBackend, Signer
+from chainproof.trust.keys.model import VerificationKey
 
 MODULE_ENV = "PKCS11_MODULE"
 PIN_ENV = "PKCS11_PIN"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hmac
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from chainproof import _jsonutil as _json
 from chainproof.errors import MalformedError
 
+STATEMENT_V1 = "https://in-toto.io/Statement/v1"
 STATEMENT_TYPES = frozenset(
     {"https://in-toto.io/Statement/v0.1", "https://in-toto.io/Statement/v1"}
 )
@@ -99,3 +101,26 @@ def parse_statement(payload: bytes, what: str = "in-toto statement") -> Statemen
     if not isinstance(predicate_type, str) or not predicate_type:
         raise MalformedError(f"{what}: predicateType missing")
     return Statement(kind, tuple(subjects), predicate_type, obj.get("predicate"))
+
+
+def statement_bytes(
+    name: str,
+    digest: dict[str, str],
+    predicate_type: str,
+    predicate: Any,
+    annotations: dict[str, str] | None = None,
+) -> bytes:
+    """A Statement v1 with one subject, in compact JSON as cosign writes it (``annotations``,
+    sorted, on the subject when given)."""
+    subject: dict[str, Any] = {"name": name, "digest": digest}
+    if annotations:
+        subject["annotations"] = dict(sorted(annotations.items()))
+    return json.dumps(
+        {
+            "_type": STATEMENT_V1,
+            "subject": [subject],
+            "predicateType": predicate_type,
+            "predicate": predicate,
+        },
+        separators=(",", ":"),
+    ).encode()

@@ -39,15 +39,15 @@ from chainproof.oci.digest import Digest
 from chainproof.oci.image import read_blob
 from chainproof.oci.model import Manifest, parse_manifest
 from chainproof.trust import _x509
-from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, parse_envelope
+from chainproof.trust.envelopes.dsse import INTOTO_PAYLOAD_TYPE, parse_envelope
+from chainproof.trust.envelopes.intoto import parse_statement
 from chainproof.trust.interface import (
     MissingTrustInputError,
     SignatureFormat,
     SignatureVerification,
     TrustInputs,
 )
-from chainproof.trust.intoto import parse_statement
-from chainproof.trust.keys import VerificationKey
+from chainproof.trust.keys.model import VerificationKey
 
 if TYPE_CHECKING:
     from sigstore.models import TrustedRoot
@@ -123,7 +123,7 @@ def _verify_keyless_material(
     identities: tuple[IdentityRule, ...],
 ) -> _Keyless:
     """Certificate → Fulcio chain at integrated time → SCT → identity → SET; returns the body."""
-    from chainproof.trust.sigstore_bundle import _IdentityPolicy, _Verifier
+    from chainproof.trust.sigstore.verifier import IdentityPolicy, SigstoreVerifier
 
     try:
         certificate = _x509.load_pem(annotations[ANN_CERTIFICATE].encode(), "certificate")
@@ -155,7 +155,7 @@ def _verify_keyless_material(
         )
     except SigstoreError:
         raise SignatureError("Rekor signed entry timestamp does not verify") from None
-    verifier = _Verifier(trusted_root=trusted_root)
+    verifier = SigstoreVerifier(trusted_root=trusted_root)
     try:
         chain = verifier._verify_chain_at_time(
             certificate,
@@ -168,7 +168,7 @@ def _verify_keyless_material(
         raise SignatureError(f"signing certificate: {exc}") from None
     if not certificate.not_valid_before_utc <= integrated <= certificate.not_valid_after_utc:
         raise SignatureError("Rekor integrated time lies outside the certificate's validity")
-    policy = _IdentityPolicy(identities)
+    policy = IdentityPolicy(identities)
     try:
         policy.verify(certificate)
     except SigstoreError as exc:
@@ -243,7 +243,7 @@ class _TagFormat(SignatureFormat):
             ]
         trusted_root = None
         if trust.trusted_root is not None:
-            from chainproof.trust.sigstore_bundle import load_trusted_root
+            from chainproof.trust.sigstore.verifier import load_trusted_root
 
             trusted_root = load_trusted_root(trust.trusted_root)
         results = []
@@ -383,10 +383,10 @@ class CosignAttestations(_TagFormat):
         signature = envelope.signatures[0].sig
         signers, keyless = self._keyless_or_keys(layer, signature, message, trust, trusted_root)
         if keyless is not None:
-            from chainproof.trust.sigstore_bundle import _check_intoto_v002_body
+            from chainproof.trust.sigstore.verifier import check_intoto_v002_body
 
             cert = keyless.certificate
-            _check_intoto_v002_body(
+            check_intoto_v002_body(
                 json.dumps(keyless.body).encode(),
                 envelope.payload,
                 [s.sig for s in envelope.signatures],

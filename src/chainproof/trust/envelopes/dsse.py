@@ -1,21 +1,25 @@
-"""DSSE envelopes (Dead Simple Signing Envelope v1): PAE and signature verification.
+"""DSSE envelopes (Dead Simple Signing Envelope v1): PAE, parsing, writing, verification.
 
-Signatures are over ``PAE(payloadType, payload)``, never the payload alone. ECDSA signatures may
-be DER (cosign, sigstore) or raw ``r‖s`` (the spec's own test vector); both are accepted.
+chainproof's one DSSE implementation: cosign attestations, Sigstore bundles and VEX attestations
+all go through it. Signatures are over ``PAE(payloadType, payload)``, never the payload alone.
+ECDSA signatures may be DER (cosign, sigstore) or raw ``r‖s`` (the spec's own test vector); both
+are accepted.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chainproof import _jsonutil as _json
 from chainproof.errors import MalformedError
 
 if TYPE_CHECKING:
-    from chainproof.trust.keys import VerificationKey
+    from chainproof.trust.keys.interface import Signer
+    from chainproof.trust.keys.model import VerificationKey
 
 #: Attestations are statements with a predicate; SBOM predicates can be large.
 MAX_ENVELOPE_BYTES = 64 * 1024 * 1024
@@ -43,6 +47,27 @@ class Envelope:
     def pae(self) -> bytes:
         return pae(self.payload_type, self.payload)
 
+    def to_json(self) -> dict[str, Any]:
+        """The envelope in the DSSE specification's field order."""
+        return {
+            "payloadType": self.payload_type,
+            "payload": base64.b64encode(self.payload).decode(),
+            "signatures": [
+                {"keyid": s.keyid, "sig": base64.b64encode(s.sig).decode()} for s in self.signatures
+            ],
+        }
+
+    def dumps(self) -> bytes:
+        """Compact JSON, as cosign writes an attestation layer."""
+        return json.dumps(self.to_json(), separators=(",", ":")).encode()
+
+
+def sign_envelope(payload_type: str, payload: bytes, signer: Signer) -> Envelope:
+    """An envelope over ``payload`` with one signature (empty key id, as cosign writes)."""
+    return Envelope(
+        payload_type, payload, (DsseSignature(signer.sign(pae(payload_type, payload))),)
+    )
+
 
 def _b64(value: object, what: str) -> bytes:
     if not isinstance(value, str):
@@ -56,12 +81,19 @@ def _b64(value: object, what: str) -> bytes:
 
 
 def parse_envelope(data: bytes | str, what: str = "DSSE envelope") -> Envelope:
-    obj = _json.loads_object(data, what, max_bytes=MAX_ENVELOPE_BYTES)
+    return envelope_from_json(_json.loads_object(data, what, max_bytes=MAX_ENVELOPE_BYTES), what)
+
+
+def envelope_from_json(
+    obj: dict[str, Any], what: str = "DSSE envelope", *, signed: bool = True
+) -> Envelope:
+    """An envelope from its parsed JSON; ``signed=False`` admits one without signatures (a
+    document the user vouches for, such as a ``--vex`` file, whose signatures nobody checks)."""
     payload_type = obj.get("payloadType")
     if not isinstance(payload_type, str) or not payload_type:
         raise MalformedError(f"{what}: payloadType missing")
-    signatures = obj.get("signatures")
-    if not isinstance(signatures, list) or not signatures:
+    signatures = obj.get("signatures", [] if not signed else None)
+    if not isinstance(signatures, list) or (signed and not signatures):
         raise MalformedError(f"{what}: no signatures")
     parsed = []
     for i, entry in enumerate(signatures):

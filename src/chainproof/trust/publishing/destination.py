@@ -34,16 +34,12 @@ from chainproof.oci.reference import LocalRef, RegistryRef
 from chainproof.oci.sources.interface import RawManifest
 from chainproof.oci.sources.layout import MAX_INDEX_JSON, REF_NAME
 from chainproof.trust._referrers import MAX_INDEX_BYTES, fallback_tag
-from chainproof.trust.sign import Attachment
+from chainproof.trust.attachment import Attachment
 
 if TYPE_CHECKING:
-    from chainproof.oci.model import Descriptor
     from chainproof.oci.reference import ImageRef
     from chainproof.oci.registry.client import RegistryClient
     from chainproof.oci.registry.options import RegistryOptions
-
-#: The OCI empty descriptor's content, used as the config of artifact manifests.
-_EMPTY = b"{}"
 
 
 class AttachmentDestination(abc.ABC):
@@ -71,44 +67,6 @@ class AttachmentDestination(abc.ABC):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def referrer_attachment(
-    subject: Descriptor,
-    artifact_type: str,
-    layers: list[tuple[str, bytes, dict[str, str]]],
-    *,
-    annotations: dict[str, str] | None = None,
-) -> Attachment:
-    """An OCI 1.1 artifact manifest (empty config, ``artifactType``, ``subject``)."""
-    blobs = {str(Digest.of(_EMPTY)): _EMPTY}
-    descriptors = []
-    for media_type, data, notes in layers:
-        blobs[str(Digest.of(data))] = data
-        entry: dict[str, Any] = {
-            "mediaType": media_type,
-            "digest": str(Digest.of(data)),
-            "size": len(data),
-        }
-        if notes:
-            entry["annotations"] = notes
-        descriptors.append(entry)
-    manifest: dict[str, Any] = {
-        "schemaVersion": 2,
-        "mediaType": mt.OCI_MANIFEST,
-        "artifactType": artifact_type,
-        "config": {"mediaType": mt.OCI_EMPTY, "digest": str(Digest.of(_EMPTY)), "size": 2},
-        "layers": descriptors,
-        "subject": {
-            "mediaType": subject.media_type,
-            "digest": str(subject.digest),
-            "size": subject.size,
-        },
-    }
-    if annotations:
-        manifest["annotations"] = annotations
-    data = json.dumps(manifest, separators=(",", ":")).encode()
-    return Attachment("", data, mt.OCI_MANIFEST, blobs, artifact_type)
 
 
 def _descriptor(attachment: Attachment) -> dict[str, Any]:

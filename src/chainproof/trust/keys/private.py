@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from chainproof import _jsonutil as _json
 from chainproof.errors import InputError, MalformedError, UnsupportedError
-from chainproof.trust.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
-from chainproof.trust.interface import Signer
-from chainproof.trust.keys import VerificationKey
+from chainproof.trust.keys.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
+from chainproof.trust.keys.interface import Signer
+from chainproof.trust.keys.model import VerificationKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes

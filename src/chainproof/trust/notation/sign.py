@@ -29,25 +29,23 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from chainproof.errors import InputError, MalformedError, SignatureError, UnsupportedError
-from chainproof.trust.notation import (
+from chainproof.trust.keys.private import SigningKey
+from chainproof.trust.notation.certificates import check_chain, validity_problem
+from chainproof.trust.notation.envelope import (
     ARTIFACT_TYPE,
     COSE_MEDIA_TYPE,
     JWS_MEDIA_TYPE,
     MAX_CHAIN,
     PAYLOAD_CONTENT_TYPE,
-    _check_chain_shape,
-    _valid_at,
-    fingerprint,
-    load_certificates,
 )
-from chainproof.trust.signing import SigningKey
+from chainproof.trust.notation.truststore import fingerprint, load_certificates
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from chainproof.oci.model import Descriptor
-    from chainproof.trust.interface import Signer
-    from chainproof.trust.sign import Attachment
+    from chainproof.trust.attachment import Attachment
+    from chainproof.trust.keys.interface import Signer
 
 ENVELOPES = {"jws": JWS_MEDIA_TYPE, "cose": COSE_MEDIA_TYPE}
 SIGNING_AGENT = "chainproof"
@@ -74,14 +72,14 @@ class NotationSigner:
         if leaf_key != key.public.der():
             raise InputError("the signing certificate does not certify the signing key")
         try:
-            _check_chain_shape(chain)
+            check_chain(chain)
         except SignatureError as exc:
             raise InputError(f"certificate chain: {exc}") from None
         self.key = key
         self.chain = chain
 
     def check_valid(self, when: datetime) -> None:
-        problem = _valid_at(self.chain, when)
+        problem = validity_problem(self.chain, when)
         if problem:
             raise InputError(f"cannot sign: {problem}")
 
@@ -233,7 +231,7 @@ def notation_attachment(
     now: datetime | None = None,
 ) -> Attachment:
     """The referrer manifest (and blobs) of one Notation signature of ``target``."""
-    from chainproof.trust.destination import referrer_attachment
+    from chainproof.trust.attachment import referrer_attachment
 
     if envelope not in ENVELOPES:
         raise UnsupportedError(f"unknown Notation envelope {envelope!r} (jws or cose)")

@@ -1,16 +1,14 @@
-"""Public keys behind URIs, and one verify operation for every algorithm chainproof accepts.
+"""Public keys and one verify operation for every algorithm chainproof accepts.
 
-``load_key(uri)`` picks a :class:`~chainproof.trust.interface.KeyBackend` by URI scheme from
-:func:`backends`: a plain path or ``file://``, ``pkcs11:`` (RFC 7512), ``hashivault://`` and
-``openbao://`` (Transit), ``awskms://``. Unknown schemes are refused with a clear error
-rather than guessed at.
+A :class:`VerificationKey` is what every signature format verifies with, whichever backend
+(:mod:`chainproof.trust.keys.registry`) loaded it: ECDSA (DER or raw ``r‖s``), RSA PKCS#1 v1.5
+or PSS, Ed25519, ML-DSA-65, and the hybrid ECDSA + ML-DSA-65 pair.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -23,14 +21,15 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from chainproof.errors import MalformedError, NotFoundError, UnsupportedError
-from chainproof.trust.interface import KeyBackend, Signer
+from chainproof.errors import MalformedError, UnsupportedError
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
+
 #: PEM public keys are tiny; refuse to slurp anything large that a user mistyped.
 MAX_KEY_FILE_BYTES = 1024 * 1024
+
 
 _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
@@ -181,84 +180,3 @@ def public_key_from_pem(data: bytes, what: str) -> PublicKeyTypes:
         if b"PRIVATE KEY" in data:
             raise MalformedError(f"{what}: a private key where a public key was expected") from None
         raise MalformedError(f"{what}: not a PEM public key or certificate ({exc})") from None
-
-
-class FileKeyBackend(KeyBackend):
-    """PEM public keys (or certificates) in files: ``path`` or ``file://path``."""
-
-    schemes = ("", "file")
-
-    def load_public(self, uri: str) -> VerificationKey:
-        path = Path(uri.removeprefix("file://"))
-        try:
-            size = path.stat().st_size
-            if size > MAX_KEY_FILE_BYTES:
-                raise MalformedError(f"{path}: {size} bytes is too large for a public key")
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"key file {path} not found") from None
-        except IsADirectoryError:
-            raise NotFoundError(f"key file {path} is a directory") from None
-        except PermissionError:
-            raise NotFoundError(f"key file {path} is not readable") from None
-        return key_from_pem(data, uri)
-
-
-def backends() -> tuple[KeyBackend, ...]:
-    """One backend per scheme (imported lazily: optional libraries load only when used)."""
-    from chainproof.trust.awskms import AwsKmsKeyBackend
-    from chainproof.trust.pkcs11 import Pkcs11KeyBackend
-    from chainproof.trust.vault import TransitKeyBackend
-
-    return (FileKeyBackend(), Pkcs11KeyBackend(), TransitKeyBackend(), AwsKmsKeyBackend())
-
-
-#: Schemes users may try that chainproof knows of but does not serve yet.
-_KNOWN_UNSUPPORTED = ("azurekms", "gcpkms", "k8s")
-
-
-def _scheme(uri: str) -> str:
-    head, sep, _ = uri.partition(":")
-    # A Windows drive letter ("C:\\keys\\a.pub") is a path, not a scheme.
-    if not sep or len(head) == 1 or not head.replace("+", "").replace("-", "").isalnum():
-        return ""
-    return head.lower()
-
-
-def _backend(uri: str) -> KeyBackend:
-    scheme = _scheme(uri)
-    for backend in backends():
-        if scheme in backend.schemes:
-            return backend
-    if scheme in _KNOWN_UNSUPPORTED:
-        raise UnsupportedError(f"key URI scheme {scheme!r} is not supported yet ({uri})")
-    raise UnsupportedError(f"unknown key URI scheme {scheme!r} in {uri!r}")
-
-
-def is_file_key(uri: str) -> bool:
-    """Whether ``uri`` names a key file (cosign's encrypted format for private keys)."""
-    return _scheme(uri) in FileKeyBackend.schemes
-
-
-def load_key(uri: str) -> VerificationKey:
-    """The public key a ``--key`` value names."""
-    return _backend(uri).load_public(uri)
-
-
-def load_signer(uri: str, password: bytes | None = None) -> Signer:
-    """The private key a ``--key`` value names, ready to sign.
-
-    Files are cosign's encrypted private keys (``password`` opens them); other schemes keep
-    the key where it is (an HSM signs inside the token).
-    """
-    backend = _backend(uri)
-    if isinstance(backend, FileKeyBackend):
-        from chainproof.trust.signing import decrypt_private_key
-
-        path = Path(uri.removeprefix("file://"))
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise NotFoundError(f"key file {path}: {exc.strerror}") from None
-        return decrypt_private_key(data, password or b"", str(path))
-    return backend.signer(uri)

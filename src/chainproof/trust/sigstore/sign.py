@@ -20,14 +20,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from chainproof.errors import UnsupportedError
-from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
-from chainproof.trust.intoto import COSIGN_SIGN_PREDICATE
-from chainproof.trust.sigstore_bundle import BUNDLE_ARTIFACT_TYPE
+from chainproof.trust.envelopes.dsse import INTOTO_PAYLOAD_TYPE, sign_envelope
+from chainproof.trust.envelopes.intoto import COSIGN_SIGN_PREDICATE, statement_bytes
+from chainproof.trust.sigstore.bundle import BUNDLE_ARTIFACT_TYPE
 
 if TYPE_CHECKING:
     from chainproof.oci.model import Descriptor
-    from chainproof.trust.interface import Signer
-    from chainproof.trust.sign import Attachment
+    from chainproof.trust.attachment import Attachment
+    from chainproof.trust.keys.interface import Signer
 
 #: Sigstore's algorithm registry has no ML-DSA yet; these keys are what a bundle can carry.
 _BUNDLE_ALGORITHMS = ("ecdsa", "rsa", "ed25519")
@@ -45,18 +45,13 @@ def statement(
     predicate: Any = None,
     annotations: dict[str, str] | None = None,
 ) -> bytes:
-    subject: dict[str, Any] = {"name": name, "digest": {"sha256": target.digest.encoded}}
-    if annotations:
-        subject["annotations"] = dict(sorted(annotations.items()))
-    return json.dumps(
-        {
-            "_type": "https://in-toto.io/Statement/v1",
-            "subject": [subject],
-            "predicateType": predicate_type,
-            "predicate": predicate if predicate is not None else {},
-        },
-        separators=(",", ":"),
-    ).encode()
+    return statement_bytes(
+        name,
+        {"sha256": target.digest.encoded},
+        predicate_type,
+        predicate if predicate is not None else {},
+        annotations,
+    )
 
 
 def dsse_bundle(payload: bytes, key: Signer) -> bytes:
@@ -66,14 +61,15 @@ def dsse_bundle(payload: bytes, key: Signer) -> bytes:
             f"Sigstore bundles cannot carry {key.algorithm} signatures; sign without --bundle "
             "(the cosign tag layout takes hybrid and ML-DSA signatures)"
         )
-    signature = key.sign(pae(INTOTO_PAYLOAD_TYPE, payload))
+    envelope = sign_envelope(INTOTO_PAYLOAD_TYPE, payload, key).to_json()
     bundle = {
         "mediaType": BUNDLE_ARTIFACT_TYPE,
         "verificationMaterial": {"publicKey": {"hint": key_hint(key)}, "tlogEntries": []},
+        # The protobuf-specs JSON mapping orders the envelope's fields by number.
         "dsseEnvelope": {
-            "payload": base64.b64encode(payload).decode(),
-            "payloadType": INTOTO_PAYLOAD_TYPE,
-            "signatures": [{"sig": base64.b64encode(signature).decode(), "keyid": ""}],
+            "payload": envelope["payload"],
+            "payloadType": envelope["payloadType"],
+            "signatures": [{"sig": s["sig"], "keyid": s["keyid"]} for s in envelope["signatures"]],
         },
     }
     return json.dumps(bundle, separators=(",", ":")).encode()
@@ -89,7 +85,7 @@ def bundle_attachment(
     annotations: dict[str, str] | None = None,
 ) -> Attachment:
     """The referrer manifest (and blobs) of a bundle signing or attesting ``target``."""
-    from chainproof.trust.destination import referrer_attachment
+    from chainproof.trust.attachment import referrer_attachment
 
     data = dsse_bundle(statement(target, name, predicate_type, predicate, annotations), key)
     return referrer_attachment(

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from chainproof.oci.model import Descriptor
-    from chainproof.trust.sign import Attachment
+    from chainproof.trust.attachment import Attachment
 
 
 class AttachmentOverlay(ImageSource):

@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from chainproof import _jsonutil as _json
 from chainproof.errors import AuthError, MalformedError, NotFoundError, RegistryError, UsageError
-from chainproof.trust.interface import KeyBackend, Signer
-from chainproof.trust.keys import VerificationKey, public_key_from_pem
+from chainproof.trust.keys.interface import KeyBackend, Signer
+from chainproof.trust.keys.model import VerificationKey, public_key_from_pem
 
 #: Transit answers are small JSON documents; no reason to wait long for one.
 TIMEOUT = httpx.Timeout(15.0)

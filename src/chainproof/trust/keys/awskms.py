@@ -24,8 +24,8 @@ from chainproof.errors import (
     UnsupportedError,
     UsageError,
 )
-from chainproof.trust.interface import KeyBackend, Signer
-from chainproof.trust.keys import VerificationKey
+from chainproof.trust.keys.interface import KeyBackend, Signer
+from chainproof.trust.keys.model import VerificationKey
 
 #: KMS accepts RAW messages up to this size; beyond it only a digest.
 MAX_RAW_MESSAGE = 4096

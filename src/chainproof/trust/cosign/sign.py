@@ -15,42 +15,32 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chainproof import _jsonutil as _json
 from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
-from chainproof.trust.cosign import (
+from chainproof.trust.attachment import Attachment
+from chainproof.trust.cosign.verify import (
     ANN_PQ_SIGNATURE,
     ANN_SIGNATURE,
     DSSE_MEDIA_TYPE,
     SIMPLESIGNING_MEDIA_TYPE,
     attachment_tag,
 )
-from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
-from chainproof.trust.interface import Signer
-from chainproof.trust.signing import HybridSigningKey
+from chainproof.trust.envelopes.dsse import INTOTO_PAYLOAD_TYPE, DsseSignature, Envelope, pae
+from chainproof.trust.envelopes.intoto import statement_bytes
+from chainproof.trust.keys.interface import Signer
+from chainproof.trust.keys.private import HybridSigningKey
 
 if TYPE_CHECKING:
     from chainproof.oci.sources.interface import RawManifest
 
+
 ANN_PQ_ALGORITHM = "dev.chainproof.pq/algorithm"
+
+
 PQ_ALGORITHM = "ML-DSA-65"
-
-
-@dataclass(frozen=True)
-class Attachment:
-    tag: str
-    manifest: bytes
-    media_type: str
-    blobs: dict[str, bytes] = field(default_factory=dict)
-    #: Set for OCI 1.1 referrers (manifests with a ``subject``); empty for cosign's tag schema.
-    artifact_type: str = ""
-
-    @property
-    def digest(self) -> Digest:
-        return Digest.of(self.manifest)
 
 
 def simplesigning_payload(
@@ -147,15 +137,7 @@ def sign_image(
 
 
 def statement(subject: Digest, name: str, predicate_type: str, predicate: Any) -> bytes:
-    return json.dumps(
-        {
-            "_type": "https://in-toto.io/Statement/v1",
-            "subject": [{"name": name, "digest": {subject.algorithm: subject.encoded}}],
-            "predicateType": predicate_type,
-            "predicate": predicate,
-        },
-        separators=(",", ":"),
-    ).encode()
+    return statement_bytes(name, {subject.algorithm: subject.encoded}, predicate_type, predicate)
 
 
 def attest_image(
@@ -171,15 +153,9 @@ def attest_image(
     payload = statement(subject, repository, predicate_type, predicate)
     message = pae(INTOTO_PAYLOAD_TYPE, payload)
     annotations = _signature_annotations(key, message)
-    signature = annotations.pop(ANN_SIGNATURE)
-    envelope = json.dumps(
-        {
-            "payloadType": INTOTO_PAYLOAD_TYPE,
-            "payload": base64.b64encode(payload).decode(),
-            "signatures": [{"keyid": "", "sig": signature}],
-        },
-        separators=(",", ":"),
-    ).encode()
+    # A hybrid key's ML-DSA half stays in the layer annotation; the envelope has the classic one.
+    signature = base64.b64decode(annotations.pop(ANN_SIGNATURE))
+    envelope = Envelope(INTOTO_PAYLOAD_TYPE, payload, (DsseSignature(signature),)).dumps()
     annotations.update({ANN_SIGNATURE: "", "predicateType": predicate_type})
     return _assemble(
         attachment_tag(subject, "att"), [(DSSE_MEDIA_TYPE, envelope, annotations)], existing, {}

@@ -1,7 +1,8 @@
 """Sign or attest an IMAGE reference and write the result next to it (``chainproof sign/attest``).
 
 The image is resolved (and its manifest digest checked) first, the attachment built in memory, and
-only then written through an :class:`~chainproof.trust.destination.AttachmentDestination`, blobs
+only then written through an
+:class:`~chainproof.trust.publishing.destination.AttachmentDestination`, blobs
 first and tag last. What is signed is the digest the reference resolves to — for a multi-arch image
 the index, as cosign does; the verifier accepts a signature on the index for every platform.
 """
@@ -16,10 +17,10 @@ from chainproof.errors import UsageError
 from chainproof.oci import reference as references
 from chainproof.oci.model import Descriptor
 from chainproof.oci.open import OpenOptions, open_target
-from chainproof.trust.cosign import attachment_tag
-from chainproof.trust.destination import open_destination
-from chainproof.trust.intoto import PREDICATE_KINDS
-from chainproof.trust.sign import attest_image, sign_image
+from chainproof.trust.cosign.sign import attest_image, sign_image
+from chainproof.trust.cosign.verify import attachment_tag
+from chainproof.trust.envelopes.intoto import PREDICATE_KINDS
+from chainproof.trust.publishing.destination import open_destination
 
 if TYPE_CHECKING:
     from datetime import timedelta
@@ -27,10 +28,10 @@ if TYPE_CHECKING:
     from chainproof.oci.digest import Digest
     from chainproof.oci.image import ResolvedTarget
     from chainproof.oci.model import Index, Manifest
-    from chainproof.trust.interface import Signer
-    from chainproof.trust.sign import Attachment
-    from chainproof.trust.sign_notation import NotationSigner
-    from chainproof.trust.signing import HybridSigningKey
+    from chainproof.trust.attachment import Attachment
+    from chainproof.trust.keys.interface import Signer
+    from chainproof.trust.keys.private import HybridSigningKey
+    from chainproof.trust.notation.sign import NotationSigner
 
 #: cosign's ``attest --type`` names, and chainproof's own short names, for predicate type URIs.
 PREDICATE_TYPE_ALIASES: dict[str, str] = {
@@ -184,7 +185,7 @@ def sign_reference_bundle(
 ) -> list[Published]:
     """Attach a key-signed Sigstore bundle (cosign v3's ``--new-bundle-format`` with
     ``--tlog-upload=false``) to the image as a referrer; subjects as for :func:`sign_reference`."""
-    from chainproof.trust.sign_bundle import bundle_attachment
+    from chainproof.trust.sigstore.sign import bundle_attachment
 
     def build(subject: Descriptor, repository: str) -> Attachment:
         return bundle_attachment(subject, key, repository, annotations=annotations)
@@ -201,7 +202,7 @@ def attest_reference_bundle(
     options: OpenOptions | None = None,
 ) -> list[Published]:
     """Attach a key-signed Sigstore bundle holding an in-toto attestation, as a referrer."""
-    from chainproof.trust.sign_bundle import bundle_attachment
+    from chainproof.trust.sigstore.sign import bundle_attachment
 
     def build(subject: Descriptor, repository: str) -> Attachment:
         return bundle_attachment(
@@ -221,7 +222,7 @@ def sign_reference_notation(
 ) -> list[Published]:
     """Attach a Notation signature (JWS or COSE, ``notary.x509``) as a referrer, as
     ``notation sign`` does; subjects as for :func:`sign_reference`."""
-    from chainproof.trust.sign_notation import notation_attachment
+    from chainproof.trust.notation.sign import notation_attachment
 
     def build(subject: Descriptor, repository: str) -> Attachment:
         del repository  # Notation signs the descriptor only

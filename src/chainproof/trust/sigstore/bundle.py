@@ -17,25 +17,17 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives import serialization
 from pydantic import ValidationError
-from rfc3161_client import VerificationError as Rfc3161VerificationError
-from rfc3161_client import VerifierBuilder
-from sigstore import dsse as sigstore_dsse
-from sigstore._internal.timestamp import TimestampSource, TimestampVerificationResult
 from sigstore._internal.trust import KeyringPurpose
 from sigstore.errors import Error as SigstoreError
-from sigstore.errors import VerificationError
 from sigstore.hashes import Hashed
 from sigstore.models import Bundle, InvalidBundle, TransparencyLogEntry, TrustedRoot
-from sigstore.verify import Verifier
 from sigstore_models.bundle.v1 import Bundle as _BundleModelBase
 from sigstore_models.bundle.v1 import VerificationMaterial as _VerificationMaterialBase
 from sigstore_models.common.v1 import HashAlgorithm
@@ -44,37 +36,46 @@ from sigstore_models.rekor.v1 import InclusionProof
 from sigstore_models.rekor.v1 import TransparencyLogEntry as _LogEntryModelBase
 
 from chainproof import _jsonutil as _json
-from chainproof.errors import MalformedError, NotFoundError, SignatureError
+from chainproof.errors import MalformedError, SignatureError
 from chainproof.oci.model import Manifest
 from chainproof.trust import _x509
-from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
+from chainproof.trust.envelopes.dsse import INTOTO_PAYLOAD_TYPE, pae
+from chainproof.trust.envelopes.intoto import COSIGN_SIGN_PREDICATE, Statement, parse_statement
 from chainproof.trust.interface import (
     MissingTrustInputError,
     SignatureFormat,
     SignatureVerification,
     TrustInputs,
 )
-from chainproof.trust.intoto import COSIGN_SIGN_PREDICATE, Statement, parse_statement
+from chainproof.trust.sigstore.verifier import (
+    IdentityPolicy,
+    SigstoreVerifier,
+    check_intoto_v002_body,
+    first_line,
+    load_trusted_root,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from pathlib import Path
-
     from cryptography.x509 import Certificate
-    from rfc3161_client import TimeStampResponse
 
     from chainproof.oci.digest import Digest
     from chainproof.oci.model import Descriptor
     from chainproof.oci.sources.interface import ImageSource
     from chainproof.trust.interface import IdentityRule
-    from chainproof.trust.keys import VerificationKey
+    from chainproof.trust.keys.model import VerificationKey
+
 
 #: Bundles carry a certificate chain, a log entry and perhaps a few timestamps.
 MAX_BUNDLE_BYTES = 8 * 1024 * 1024
 
+
 BUNDLE_MEDIA_TYPES = frozenset(str(t) for t in Bundle.BundleType)
+
+
 #: The artifactType cosign v3 gives a bundle attached as an OCI referrer.
 BUNDLE_ARTIFACT_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json"
+
+
 #: Bounds the work one image's referrers can cause.
 MAX_REFERRERS = 64
 
@@ -90,66 +91,6 @@ class BundleVerification:
     message_digest: bytes = b""  # sha256 the message signature covers, when it says
     statement: Statement | None = None  # the in-toto statement of a DSSE bundle, parsed
     certificate: Certificate | None = None  # a keyless bundle's signing certificate
-
-
-def load_trusted_root(path: Path) -> TrustedRoot:
-    """Parse a ``trusted_root.json``; a malformed root is bad input (exit 2), not a failure.
-
-    Parsed roots are cached by path, size and modification time: an admission service verifies
-    many images against the same root, and parsing it costs more than a signature check.
-    """
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        raise NotFoundError(f"trusted root {path} not found") from None
-    except OSError as exc:
-        raise NotFoundError(f"trusted root {path}: {exc.strerror}") from None
-    return _load_trusted_root(path, stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=16)
-def _load_trusted_root(path: Path, size: int, mtime_ns: int) -> TrustedRoot:
-    del size, mtime_ns  # cache key only
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise NotFoundError(f"trusted root {path}: {exc.strerror}") from None
-    _json.loads_object(data, f"trusted root {path}")  # size/depth bounds first
-    try:
-        return TrustedRoot.from_file(str(path))
-    except (SigstoreError, ValidationError, ValueError) as exc:
-        raise MalformedError(f"trusted root {path}: {_first_line(exc)}") from None
-
-
-def clear_caches() -> None:
-    """Forget parsed trusted roots (tests and the cold benchmark)."""
-    _load_trusted_root.cache_clear()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return " ".join(text[:3]) if text else type(exc).__name__
-
-
-class _IdentityPolicy:
-    """A sigstore ``VerificationPolicy`` accepting any of chainproof's identity rules."""
-
-    def __init__(self, rules: tuple[IdentityRule, ...]) -> None:
-        self._rules = rules
-        self.matched = ""
-
-    def verify(self, cert: Certificate) -> None:
-        issuer = _x509.certificate_issuer(cert)
-        names = _x509.certificate_identities(cert)
-        for rule in self._rules:
-            for name in names:
-                if rule.matches(name, issuer):
-                    self.matched = f"{name} (issuer {issuer})"
-                    return
-        raise VerificationError(
-            f"certificate identity {', '.join(names) or '(none)'} from issuer "
-            f"{issuer or '(none)'} matches no trusted identity"
-        )
 
 
 class _SetOnlyEntry(TransparencyLogEntry):
@@ -185,111 +126,6 @@ class _Bundle(Bundle):
         self._log_entry = _SetOnlyEntry(entries[0])
 
 
-def _closed_range(start: datetime, end: datetime | None, when: datetime) -> bool:
-    return start <= when and (end is None or when <= end)
-
-
-class _Verifier(Verifier):
-    """sigstore's verifier with the fixes listed in the module docstring."""
-
-    def _verify_signed_timestamp(
-        self, timestamp_response: TimeStampResponse, message: bytes
-    ) -> TimestampVerificationResult | None:
-        # Same as upstream except that validFor.end is inclusive (TimeRange is closed).
-        for authority in self._trusted_root.get_timestamp_authorities():
-            certificates = authority.certificates(allow_expired=True)
-            if len(certificates) < 2:
-                continue
-            builder = (
-                VerifierBuilder()
-                .tsa_certificate(certificates[0])
-                .add_root_certificate(certificates[-1])
-            )
-            for certificate in certificates[1:-1]:
-                builder = builder.add_intermediate_certificate(certificate)
-            try:
-                builder.build().verify_message(timestamp_response, message)
-            except Rfc3161VerificationError:
-                continue
-            gen_time = timestamp_response.tst_info.gen_time
-            if _closed_range(
-                authority.validity_period_start, authority.validity_period_end, gen_time
-            ):
-                return TimestampVerificationResult(
-                    source=TimestampSource.TIMESTAMP_AUTHORITY, time=gen_time
-                )
-        return None
-
-    def _establish_time(self, bundle: Bundle) -> list[TimestampVerificationResult]:
-        entry = bundle.log_entry._inner
-        kind = entry.kind_version
-        if kind.kind == "intoto" and entry.integrated_time and entry.inclusion_promise:
-            # Upstream refuses integrated time for intoto entries; the SET binds it just the
-            # same, and cosign attestations before 2024 are logged as intoto/0.0.2.
-            times = []
-            if bundle.verification_material.timestamp_verification_data:
-                times = self._verify_timestamp_authority(bundle)
-            times.append(
-                TimestampVerificationResult(
-                    source=TimestampSource.TRANSPARENCY_SERVICE,
-                    time=datetime.fromtimestamp(entry.integrated_time, tz=UTC),
-                )
-            )
-            return times
-        return super()._establish_time(bundle)
-
-    def verify_dsse(self, bundle: Bundle, policy: Any) -> tuple[str, bytes]:
-        kind = bundle.log_entry._inner.kind_version
-        if (kind.kind, kind.version) != ("intoto", "0.0.2"):
-            return super().verify_dsse(bundle, policy)
-        self._verify_common_signing_cert(bundle, policy)
-        envelope = bundle._dsse_envelope
-        if envelope is None:
-            raise SignatureError("bundle has no DSSE envelope")
-        sigstore_dsse._verify(bundle.signing_certificate.public_key(), envelope)  # type: ignore[arg-type]
-        _check_intoto_v002_body(
-            bundle.log_entry._inner.canonicalized_body,
-            envelope._inner.payload,
-            [s.sig for s in envelope._inner.signatures],
-            lambda pem: _x509.same_pem(pem, bundle.signing_certificate),
-        )
-        return (envelope._inner.payload_type, envelope._inner.payload)
-
-
-def _check_intoto_v002_body(
-    body: bytes, payload: bytes, signatures: list[bytes], verifier: Callable[[bytes], bool]
-) -> None:
-    """The intoto/0.0.2 log entry must record this envelope, signed by this certificate/key."""
-    try:
-        spec = json.loads(body)["spec"]["content"]
-        logged = spec["envelope"]
-        # intoto/0.0.2 stores the payload (when it stores it at all) and the signatures
-        # base64-encoded twice.
-        logged_payload = (
-            base64.b64decode(base64.b64decode(logged["payload"])) if "payload" in logged else None
-        )
-        logged_sigs = [
-            (base64.b64decode(base64.b64decode(s["sig"])), base64.b64decode(s["publicKey"]))
-            for s in logged["signatures"]
-        ]
-        payload_hash = spec.get("payloadHash") or {}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SignatureError(f"malformed intoto/0.0.2 log entry ({exc})") from None
-    if logged_payload is None and not payload_hash:
-        raise SignatureError("intoto/0.0.2 log entry records neither payload nor its hash")
-    if logged_payload is not None and logged_payload != payload:
-        raise SignatureError("transparency log entry is inconsistent with the DSSE payload")
-    if payload_hash and (
-        payload_hash.get("algorithm") != "sha256"
-        or payload_hash.get("value") != hashlib.sha256(payload).hexdigest()
-    ):
-        raise SignatureError("transparency log entry payload hash does not match")
-    if sorted(sig for sig, _ in logged_sigs) != sorted(signatures) or not all(
-        verifier(pem) for _, pem in logged_sigs
-    ):
-        raise SignatureError("transparency log entry signatures are inconsistent with the bundle")
-
-
 class _LogEntryModel(_LogEntryModelBase):
     # Optional in bundle v0.1 (the SET suffices); the bundle checks demand it for v0.2+.
     inclusion_proof: InclusionProof | None = None  # type: ignore[assignment]
@@ -313,7 +149,7 @@ def _parse(data: bytes) -> _BundleModel:
     try:
         return _BundleModel.from_json(data)
     except (ValidationError, ValueError) as exc:
-        raise MalformedError(f"bundle: {_first_line(exc)}") from None
+        raise MalformedError(f"bundle: {first_line(exc)}") from None
 
 
 def _reject_root_in_chain(model: _BundleModel, trusted_root: TrustedRoot) -> None:
@@ -363,9 +199,9 @@ def verify_bundle(
                 raise MissingTrustInputError("keyless Sigstore bundle but no trusted root given")
             result = _verify_keyless(model, trusted_root, identities, artifact_sha256)
     except (SigstoreError, InvalidBundle) as exc:
-        raise SignatureError(_first_line(exc)) from None
+        raise SignatureError(first_line(exc)) from None
     except (ValidationError, *_x509.PARSE_ERRORS) as exc:
-        raise SignatureError(f"bundle: {_first_line(exc)}") from None
+        raise SignatureError(f"bundle: {first_line(exc)}") from None
     if result.content == "dsseEnvelope" and result.payload_type == INTOTO_PAYLOAD_TYPE:
         statement = parse_statement(result.payload)
         if artifact_sha256 is not None and not statement.has_subject(
@@ -390,8 +226,8 @@ def _verify_keyless(
         )
     _reject_root_in_chain(model, trusted_root)
     bundle = _Bundle(model)
-    verifier = _Verifier(trusted_root=trusted_root)
-    policy = _IdentityPolicy(identities)
+    verifier = SigstoreVerifier(trusted_root=trusted_root)
+    policy = IdentityPolicy(identities)
     leaf = bundle.signing_certificate
     if model.dsse_envelope is not None:
         payload_type, payload = verifier.verify_dsse(bundle, policy)
@@ -517,7 +353,7 @@ def _managed_key_time(
     if tsa is not None and tsa.rfc3161_timestamps:
         from rfc3161_client import decode_timestamp_response
 
-        verifier = _Verifier(trusted_root=trusted_root)
+        verifier = SigstoreVerifier(trusted_root=trusted_root)
         for stamp in tsa.rfc3161_timestamps:
             response = decode_timestamp_response(stamp.signed_timestamp)
             if verifier._verify_signed_timestamp(response, signature) is not None:
@@ -600,7 +436,7 @@ def _check_managed_dsse_body(
     kind = entry._inner.kind_version
     body = entry._inner.canonicalized_body
     if (kind.kind, kind.version) == ("intoto", "0.0.2"):
-        _check_intoto_v002_body(body, payload, [signature], lambda pem: _same_key(pem, key))
+        check_intoto_v002_body(body, payload, [signature], lambda pem: _same_key(pem, key))
         return
     if (kind.kind, kind.version) == ("dsse", "0.0.1"):
         try:
