@@ -37,6 +37,7 @@ from chainproof.errors import IntegrityError, NotFoundError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
+    from chainproof.audit.verify import VerifyReport
     from chainproof.verdict import Verdict
 
 DEFAULT_CHECKPOINT_EVERY = 1000
@@ -440,6 +441,17 @@ class AuditLog:
             "checkpoint1": old.note if old else None,
             "checkpoint": cp2.note,
         }
+
+    # ----------------------------------------------------------------- verification
+
+    def verify(
+        self, verifiers: list[Verifier], *, min_retention: timedelta | None = None
+    ) -> VerifyReport:
+        """Recompute every shard, check every checkpoint and prune record, and the shard chain
+        (:func:`chainproof.audit.verify.verify_store` on this log's storage)."""
+        from chainproof.audit.verify import verify_store
+
+        return verify_store(self.store, self.config.origin, verifiers, min_retention=min_retention)
 
     # ----------------------------------------------------------------- retention
 

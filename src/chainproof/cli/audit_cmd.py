@@ -318,7 +318,7 @@ def _render_report(args: argparse.Namespace, report: VerifyReport, what: str) ->
 def _verify(args: argparse.Namespace) -> int:
     from chainproof._jsonutil import loads_object
     from chainproof.audit.retention import parse_duration
-    from chainproof.audit.verify import verify_bundle, verify_export, verify_log
+    from chainproof.audit.verify import verify_bundle, verify_export
 
     chosen = [x for x in (args.log, args.proof, args.export) if x]
     if len(chosen) != 1:
@@ -354,7 +354,7 @@ def _verify(args: argparse.Namespace) -> int:
             args, verify_export(Path(args.export), _verifiers(args, None)), f"export {args.export}"
         )
     with _open(args, signing=False) as log:
-        report = verify_log(log, _verifiers(args, log), min_retention=min_retention)
+        report = log.verify(_verifiers(args, log), min_retention=min_retention)
     return _render_report(args, report, "audit log")
 
 
