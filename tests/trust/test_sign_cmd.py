@@ -186,7 +186,7 @@ def mt_ref() -> str:
     [
         ("missing key", "key file"),
         ("wrong password", "wrong password"),
-        ("unreadable predicate", "cannot read predicate"),
+        ("unreadable predicate", "absent.json: no such file"),
         ("malformed predicate", "predicate"),
         ("unknown type", "unknown predicate --type"),
         ("bad annotation", "KEY=VALUE"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainproof.cli.common import add_format_option, add_image_options, open_options_from_args
@@ -14,7 +13,6 @@ from chainproof.cli.sign_cmd import (
     render,
     single_key,
 )
-from chainproof.errors import InputError
 
 if TYPE_CHECKING:
     import argparse
@@ -53,15 +51,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _predicate(path: str) -> object:
     from chainproof import _jsonutil
+    from chainproof._files import read_bounded
 
-    file = Path(path)
-    try:
-        size = file.stat().st_size
-        if size > MAX_PREDICATE_BYTES:
-            raise InputError(f"predicate {path}: {size} bytes is over the {MAX_PREDICATE_BYTES}")
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read predicate {path}: {exc.strerror}") from None
+    data = read_bounded(path, "predicate", MAX_PREDICATE_BYTES)
     return _jsonutil.loads_bounded(data, f"predicate {path}", max_bytes=MAX_PREDICATE_BYTES)
 
 

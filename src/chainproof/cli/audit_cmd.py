@@ -316,7 +316,8 @@ def _render_report(args: argparse.Namespace, report: VerifyReport, what: str) ->
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from chainproof._jsonutil import loads_object
+    from chainproof._files import read_bounded
+    from chainproof._jsonutil import MAX_JSON_BYTES, loads_object
     from chainproof.audit.retention import parse_duration
     from chainproof.audit.verify import verify_bundle, verify_export
 
@@ -332,10 +333,7 @@ def _verify(args: argparse.Namespace) -> int:
         if not args.key:
             raise UsageError("pass --key (public key PEM or vkey) to check the proof's checkpoint")
         path = Path(args.proof)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raw = read_bounded(path, "proof", MAX_JSON_BYTES)
         result = verify_bundle(loads_object(raw, str(path)), _verifiers(args, None))
         if result["type"] == "inclusion":
             text = (

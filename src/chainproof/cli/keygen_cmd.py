@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chainproof.errors import InputError, UsageError
+from chainproof._files import read_bounded
+from chainproof.errors import UsageError
 
 if TYPE_CHECKING:
     import argparse
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 #: chainproof's own variable first, then the one cosign reads, so cosign scripts keep working.
 PASSWORD_ENV = "CHAINPROOF_PASSWORD"  # noqa: S105 - a variable name, not a password
 COSIGN_PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 - a variable name, not a password
+
+#: A password file holds one line.
+MAX_PASSWORD_FILE_BYTES = 64 * 1024
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,10 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def read_password(password_file: str | None, *, confirm: bool) -> bytes:
     """Password from a file, the environment, or an interactive prompt (in that order)."""
     if password_file:
-        try:
-            return Path(password_file).read_bytes().rstrip(b"\r\n")
-        except OSError as exc:
-            raise InputError(f"password file {password_file}: {exc.strerror}") from None
+        return read_bounded(password_file, "password file", MAX_PASSWORD_FILE_BYTES).rstrip(b"\r\n")
     for variable in (PASSWORD_ENV, COSIGN_PASSWORD_ENV):
         if variable in os.environ:
             return os.environ[variable].encode()

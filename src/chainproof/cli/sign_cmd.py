@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chainproof._files import read_bounded
 from chainproof.cli.common import add_format_option, add_image_options, open_options_from_args
-from chainproof.errors import MalformedError, NotFoundError, UsageError
+from chainproof.errors import UsageError
 
 #: Private key files are small; a larger file is not a key.
 MAX_KEY_FILE_BYTES = 256 * 1024
@@ -81,13 +82,9 @@ def load_signing_key(uri: str, password_file: str | None) -> Signer | HybridSign
     if not is_file_key(uri):
         return load_signer(uri)
     path = Path(uri.removeprefix("file://"))
-    if not path.is_file():
-        raise NotFoundError(f"key file {path} not found")
     from chainproof.trust.keys.private import is_cosign_key, load_pem_private_key
 
-    if path.stat().st_size > MAX_KEY_FILE_BYTES:
-        raise MalformedError(f"key file {path} is larger than {MAX_KEY_FILE_BYTES} bytes")
-    head = path.read_bytes()
+    head = read_bounded(path, "key file", MAX_KEY_FILE_BYTES)
     if not is_cosign_key(head) and b"PRIVATE KEY-----" in head:
         # A plain PEM key; only an encrypted PKCS#8 one needs a password.
         encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in head
@@ -98,7 +95,8 @@ def load_signing_key(uri: str, password_file: str | None) -> Signer | HybridSign
     companion = path.with_name(path.name.removesuffix(".key") + ".mldsa.key")
     if path.name.endswith(".key") and companion.is_file():
         # keygen's hybrid pair: both halves sign, so the hybrid public key verifies.
-        pq = decrypt_private_key(companion.read_bytes(), password, str(companion))
+        companion_key = read_bounded(companion, "key file", MAX_KEY_FILE_BYTES)
+        pq = decrypt_private_key(companion_key, password, str(companion))
         return HybridSigningKey(classic, pq)
     return classic
 

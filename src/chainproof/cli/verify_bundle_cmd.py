@@ -66,8 +66,9 @@ def _artifact(text: str) -> tuple[bytes | None, bytes | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chainproof._files import read_bounded
     from chainproof.trust.check import trust_inputs
-    from chainproof.trust.sigstore.bundle import verify_bundle
+    from chainproof.trust.sigstore.bundle import MAX_BUNDLE_BYTES, verify_bundle
     from chainproof.trust.sigstore.verifier import load_trusted_root
 
     trust = trust_inputs(
@@ -82,10 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if not trust.keys and not trust.identities:
         raise UsageError("give --key or --certificate-identity[-regexp] with an issuer")
     artifact, digest = _artifact(args.artifact)
-    try:
-        data = Path(args.bundle).read_bytes()
-    except OSError as exc:
-        raise NotFoundError(f"bundle {args.bundle}: {exc.strerror}") from None
+    data = read_bounded(args.bundle, "bundle", MAX_BUNDLE_BYTES)
     if args.trusted_root is None and not (args.insecure_ignore_tlog and trust.keys):
         raise UsageError("--trusted-root is required (unless --key with --insecure-ignore-tlog)")
     root = load_trusted_root(Path(args.trusted_root)) if args.trusted_root else None

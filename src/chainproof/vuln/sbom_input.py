@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chainproof import _jsonutil
-from chainproof.errors import MalformedError, NotFoundError, UnsupportedError
+from chainproof._files import read_bounded
+from chainproof.errors import MalformedError, UnsupportedError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -139,13 +140,7 @@ def parse_sbom(data: bytes, origin: str) -> list[SbomComponent]:
 
 
 def read_sbom(path: Path) -> list[SbomComponent]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise NotFoundError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_sbom(data, str(path))
+    return parse_sbom(read_bounded(path, "SBOM", MAX_SBOM_BYTES), str(path))
 
 
 def as_sbom_components(items: Iterable[Any]) -> list[SbomComponent]:

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from packageurl import PackageURL
 
-from chainproof._jsonutil import loads_object
-from chainproof.errors import MalformedError, NotFoundError, UnsupportedError
+from chainproof._files import read_bounded
+from chainproof._jsonutil import MAX_JSON_BYTES, loads_object
+from chainproof.errors import MalformedError, UnsupportedError
 from chainproof.trust.envelopes.dsse import envelope_from_json
 
 if TYPE_CHECKING:
@@ -157,11 +158,7 @@ def parse_vex(data: bytes, origin: str) -> list[VexStatement]:
 
 
 def read_vex(path: Path) -> list[VexStatement]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: no such file") from None
-    return parse_vex(data, str(path))
+    return parse_vex(read_bounded(path, "VEX document", MAX_JSON_BYTES), str(path))
 
 
 def _purl_covers(statement_product: str, purl: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chainproof.errors import MalformedError, NotFoundError
+from chainproof._files import read_bounded
 from chainproof.trust.keys.interface import KeyBackend
 from chainproof.trust.keys.model import MAX_KEY_FILE_BYTES, key_from_pem
 
@@ -20,15 +20,4 @@ class FileKeyBackend(KeyBackend):
 
     def load_public(self, uri: str) -> VerificationKey:
         path = Path(uri.removeprefix("file://"))
-        try:
-            size = path.stat().st_size
-            if size > MAX_KEY_FILE_BYTES:
-                raise MalformedError(f"{path}: {size} bytes is too large for a public key")
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"key file {path} not found") from None
-        except IsADirectoryError:
-            raise NotFoundError(f"key file {path} is a directory") from None
-        except PermissionError:
-            raise NotFoundError(f"key file {path} is not readable") from None
-        return key_from_pem(data, uri)
+        return key_from_pem(read_bounded(path, "key file", MAX_KEY_FILE_BYTES), uri)

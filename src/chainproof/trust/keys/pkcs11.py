@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from chainproof._files import read_bounded
 from chainproof.errors import (
     InputError,
     MalformedError,
@@ -80,10 +80,7 @@ def parse_uri(uri: str) -> Pkcs11Uri:
     if "pin-source" in attrs:
         source = attrs["pin-source"].decode()
         path_text = source.removeprefix("file:")
-        try:
-            pin = Path(path_text).read_text().strip()
-        except OSError as exc:
-            raise InputError(f"PKCS#11 pin-source {source}: {exc.strerror}") from None
+        pin = read_bounded(path_text, "PKCS#11 pin-source", 4096).decode("utf-8", "replace").strip()
     slot = attrs.get("slot-id")
     try:
         slot_id = int(slot) if slot is not None else None

@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chainproof.errors import NotFoundError, UnsupportedError
+from chainproof._files import read_bounded
+from chainproof.errors import UnsupportedError
 from chainproof.trust.keys.file import FileKeyBackend
 from chainproof.trust.keys.interface import KeyBackend, Signer
+from chainproof.trust.keys.model import MAX_KEY_FILE_BYTES
 
 if TYPE_CHECKING:
     from chainproof.trust.keys.model import VerificationKey
@@ -71,9 +73,6 @@ def load_signer(uri: str, password: bytes | None = None) -> Signer:
         from chainproof.trust.keys.private import decrypt_private_key
 
         path = Path(uri.removeprefix("file://"))
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise NotFoundError(f"key file {path}: {exc.strerror}") from None
+        data = read_bounded(path, "key file", MAX_KEY_FILE_BYTES)
         return decrypt_private_key(data, password or b"", str(path))
     return backend.signer(uri)

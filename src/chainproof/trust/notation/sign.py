@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from chainproof._files import read_bounded
 from chainproof.errors import InputError, MalformedError, SignatureError, UnsupportedError
 from chainproof.trust.keys.private import SigningKey
 from chainproof.trust.notation.certificates import check_chain, validity_problem
@@ -38,7 +39,11 @@ from chainproof.trust.notation.envelope import (
     MAX_CHAIN,
     PAYLOAD_CONTENT_TYPE,
 )
-from chainproof.trust.notation.truststore import fingerprint, load_certificates
+from chainproof.trust.notation.truststore import (
+    MAX_CERTIFICATE_FILE_BYTES,
+    fingerprint,
+    load_certificates,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -141,14 +146,7 @@ def load_chain(certificate: Path, chain: Path | None = None) -> tuple[x509.Certi
     for path in (certificate, chain):
         if path is None:
             continue
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise InputError(f"certificate file {path} not found") from None
-        except OSError as exc:
-            raise InputError(f"certificate file {path}: {exc.strerror}") from None
-        if len(data) > 1024 * 1024:
-            raise MalformedError(f"certificate file {path} is larger than 1 MiB")
+        data = read_bounded(path, "certificate file", MAX_CERTIFICATE_FILE_BYTES)
         certs += load_certificates(data, str(path))
     if not certs:
         raise MalformedError(f"{certificate}: no certificate found")

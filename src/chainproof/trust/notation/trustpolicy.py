@@ -9,7 +9,8 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from chainproof import _jsonutil as _json
-from chainproof.errors import MalformedError, NotFoundError, SignatureError
+from chainproof._files import read_bounded
+from chainproof.errors import MalformedError, SignatureError
 
 LEVELS = ("strict", "permissive", "audit", "skip")
 
@@ -64,13 +65,7 @@ class TrustPolicy:
 
     @classmethod
     def load(cls, path: Path) -> TrustPolicy:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise NotFoundError(f"trust policy {path} not found") from None
-        except OSError as exc:
-            raise NotFoundError(f"trust policy {path}: {exc.strerror}") from None
-        return cls.parse(data)
+        return cls.parse(read_bounded(path, "trust policy", _json.MAX_JSON_BYTES))
 
     @classmethod
     def parse(cls, data: bytes) -> TrustPolicy:

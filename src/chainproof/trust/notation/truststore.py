@@ -8,10 +8,13 @@ from pathlib import Path
 
 from cryptography import x509
 
+from chainproof._files import read_bounded
 from chainproof.errors import MalformedError, NotFoundError
 from chainproof.trust import _x509
 
 MAX_TRUST_STORE_FILES = 256
+#: A certificate file holds a few certificates of a few KiB each.
+MAX_CERTIFICATE_FILE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,8 @@ class TrustStore:
             raise MalformedError(f"trust store {store}: more than {MAX_TRUST_STORE_FILES} files")
         certs: list[x509.Certificate] = []
         for path in files:
-            certs += load_certificates(path.read_bytes(), str(path))
+            data = read_bounded(path, "trust store file", MAX_CERTIFICATE_FILE_BYTES)
+            certs += load_certificates(data, str(path))
         if not certs:
             raise MalformedError(f"trust store {store} holds no certificates")
         return certs

@@ -19,14 +19,12 @@ a manifest whose blobs are missing.
 from __future__ import annotations
 
 import abc
-import contextlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from chainproof import _jsonutil
+from chainproof._files import write_atomic
 from chainproof.errors import InputError, MalformedError, NotFoundError, UsageError
 from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
@@ -84,15 +82,8 @@ def _descriptor(attachment: Attachment) -> dict[str, Any]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        Path(temporary).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(temporary).unlink()
-        raise
+    # Owner-only (mkstemp's mode), as this writer always made them.
+    write_atomic(path, data, mode=0o600)
 
 
 class LayoutDestination(AttachmentDestination):

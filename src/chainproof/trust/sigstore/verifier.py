@@ -31,8 +31,10 @@ from sigstore.errors import Error as SigstoreError
 from sigstore.errors import VerificationError
 from sigstore.models import Bundle, TrustedRoot
 from sigstore.verify import Verifier
+from sigstore_models.trustroot import v1 as trustroot_v1
 
 from chainproof import _jsonutil as _json
+from chainproof._files import read_bounded
 from chainproof.errors import MalformedError, NotFoundError, SignatureError
 from chainproof.trust import _x509
 from chainproof.trust.envelopes.dsse import pae
@@ -66,13 +68,11 @@ def load_trusted_root(path: Path) -> TrustedRoot:
 @functools.lru_cache(maxsize=16)
 def _load_trusted_root(path: Path, size: int, mtime_ns: int) -> TrustedRoot:
     del size, mtime_ns  # cache key only
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise NotFoundError(f"trusted root {path}: {exc.strerror}") from None
+    data = read_bounded(path, "trusted root", _json.MAX_JSON_BYTES)
     _json.loads_object(data, f"trusted root {path}")  # size/depth bounds first
     try:
-        return TrustedRoot.from_file(str(path))
+        # Parse the bytes read and bounded above (TrustedRoot.from_file would read again).
+        return TrustedRoot(trustroot_v1.TrustedRoot.from_json(data))
     except (SigstoreError, ValidationError, ValueError) as exc:
         raise MalformedError(f"trusted root {path}: {first_line(exc)}") from None
 
