@@ -67,10 +67,11 @@ def read_bounded(path: str | Path, what: str, limit: int) -> bytes:
     return data
 
 
-def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> None:
+def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644, replace: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename:
     readers see the old file or the new one, never a part. ``mode`` applies from the start (a
-    private key is never readable by others, not even briefly)."""
+    private key is never readable by others, not even briefly). With ``replace=False`` an
+    existing ``path`` is never overwritten, even one created meanwhile (FileExistsError)."""
     path = Path(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -79,28 +80,40 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(temporary).replace(path)
+        if replace:
+            Path(temporary).replace(path)
+        else:
+            os.link(temporary, path)  # fails if path exists: no clobbering race
+            Path(temporary).unlink()
     except BaseException:
         with contextlib.suppress(OSError):
             Path(temporary).unlink()
         raise
 
 
-def write_new_files(files: dict[Path, tuple[bytes, int]], *, force: bool = False) -> None:
+def write_new_files(
+    files: dict[Path, tuple[bytes, int]],
+    *,
+    force: bool = False,
+    exists: str = "{path} exists (use --force to overwrite)",
+) -> None:
     """Create several files (path → (data, mode)) together: all of them or none.
 
-    Without ``force`` an existing target is a UsageError before anything is written. Each is
-    written atomically; when one fails, those already in place are removed again.
+    Without ``force`` an existing target is a UsageError (message ``exists``) before anything is
+    written, and none is overwritten even if it appears meanwhile. Each file is written
+    atomically; when one fails, those already written are removed again.
     """
     if not force:
         for path in files:
             if path.exists() or path.is_symlink():
-                raise UsageError(f"{path} exists (use --force to overwrite)")
+                raise UsageError(exists.format(path=path))
     written: list[Path] = []
     try:
         for path, (data, mode) in files.items():
             try:
-                write_atomic(path, data, mode=mode)
+                write_atomic(path, data, mode=mode, replace=force)
+            except FileExistsError:
+                raise UsageError(exists.format(path=path)) from None
             except OSError as exc:
                 raise InputError(f"cannot write {path}: {exc.strerror}") from None
             written.append(path)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chainproof.errors import Error, InputError, UsageError
+from chainproof.errors import Error, UsageError
 
 if TYPE_CHECKING:
     from chainproof.audit.log import AuditLog
@@ -395,18 +395,14 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _keygen(args: argparse.Namespace) -> int:
-    import os
-
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa
 
+    from chainproof._files import write_new_files
     from chainproof.audit.note import PrivateKey
 
     out = Path(args.output)
     pub = out.with_name(out.name + ".pub")
-    for path in (out, pub):
-        if path.exists():
-            raise UsageError(f"{path} exists; refusing to overwrite a key")
     key: PrivateKey
     if args.algorithm == "mldsa-44":
         key = mldsa.MLDSA44PrivateKey.generate()
@@ -417,18 +413,14 @@ def _keygen(args: argparse.Namespace) -> int:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    try:
-        # O_EXCL and 0600 from the start: the private key is never readable by others.
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        pub.write_bytes(
-            key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        )
-    except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror}") from None
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    # Both or neither; 0600 from the start: the private key is never readable by others.
+    write_new_files(
+        {out: (pem, 0o600), pub: (public, 0o644)},
+        exists="{path} exists; refusing to overwrite a key",
+    )
     data = {"algorithm": args.algorithm, "private_key": str(out), "public_key": str(pub)}
     text = f"wrote {args.algorithm} private key {out} and public key {pub}"
     if args.log:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chainproof._files import read_bounded
+from chainproof._files import read_bounded, write_new_files
 from chainproof.errors import UsageError
 
 if TYPE_CHECKING:
@@ -64,15 +64,6 @@ def read_password(password_file: str | None, *, confirm: bool) -> bytes:
     return first.encode()
 
 
-def _write(path: Path, data: bytes, *, private: bool, force: bool) -> None:
-    if path.exists() and not force:
-        raise UsageError(f"{path} exists (use --force to overwrite)")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    fd = os.open(path, flags, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
 def run(args: argparse.Namespace) -> int:
     from chainproof.trust.keys.private import (
         HybridSigningKey,
@@ -84,29 +75,23 @@ def run(args: argparse.Namespace) -> int:
     password = read_password(args.password_file, confirm=True)
     key = generate(args.algorithm)
     prefix = Path(args.output_key_prefix)
+    files: dict[Path, tuple[bytes, int]] = {}
     if isinstance(key, HybridSigningKey):
-        _write(
-            prefix.with_name(prefix.name + ".key"),
+        files[prefix.with_name(prefix.name + ".key")] = (
             encrypt_private_key(key.classic, password),
-            private=True,
-            force=args.force,
+            0o600,
         )
-        _write(
-            prefix.with_name(prefix.name + ".mldsa.key"),
+        files[prefix.with_name(prefix.name + ".mldsa.key")] = (
             encrypt_private_key(key.pq, password),
-            private=True,
-            force=args.force,
+            0o600,
         )
         public = public_pem(key.classic) + public_pem(key.pq)
     else:
-        _write(
-            prefix.with_name(prefix.name + ".key"),
-            encrypt_private_key(key, password),
-            private=True,
-            force=args.force,
-        )
+        files[prefix.with_name(prefix.name + ".key")] = (encrypt_private_key(key, password), 0o600)
         public = public_pem(key)
-    _write(prefix.with_name(prefix.name + ".pub"), public, private=False, force=args.force)
+    files[prefix.with_name(prefix.name + ".pub")] = (public, 0o644)
+    # All the files or none: a half-written pair is worse than no key.
+    write_new_files(files, force=args.force)
     print(f"Private key written to {prefix}.key")
     print(f"Public key written to {prefix}.pub")
     return 0
