@@ -23,6 +23,7 @@ from chainproof.errors import InputError, MalformedError, NotFoundError, UsageEr
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from typing import IO
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -67,17 +68,24 @@ def read_bounded(path: str | Path, what: str, limit: int) -> bytes:
     return data
 
 
-def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644, replace: bool = True) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and a rename:
-    readers see the old file or the new one, never a part. ``mode`` applies from the start (a
-    private key is never readable by others, not even briefly). With ``replace=False`` an
-    existing ``path`` is never overwritten, even one created meanwhile (FileExistsError)."""
+@contextlib.contextmanager
+def open_atomic(
+    path: str | Path, *, mode: int = 0o644, replace: bool = True
+) -> Iterator[IO[bytes]]:
+    """A binary handle whose content appears at ``path`` only when the block completes.
+
+    It writes a temporary file in the same directory, then fsyncs and renames it: readers see
+    the old file or the new one, never a part, and a failure leaves neither. ``mode`` applies
+    from the start (a private key is never readable by others, not even briefly). With
+    ``replace=False`` an existing ``path`` is never overwritten, even one created meanwhile
+    (FileExistsError).
+    """
     path = Path(path)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         if replace:
@@ -89,6 +97,12 @@ def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644, replace: b
         with contextlib.suppress(OSError):
             Path(temporary).unlink()
         raise
+
+
+def write_atomic(path: str | Path, data: bytes, *, mode: int = 0o644, replace: bool = True) -> None:
+    """Write ``data`` to ``path`` whole or not at all (see :func:`open_atomic`)."""
+    with open_atomic(path, mode=mode, replace=replace) as handle:
+        handle.write(data)
 
 
 def write_new_files(

@@ -83,3 +83,12 @@ def test_audit_keygen_writes_both_files_or_neither(cli: Cli, tmp_path: Path) -> 
     (tmp_path / "audit.pem.pub").unlink()
     assert cli("audit", "keygen", "-o", str(key))[0] == 0
     assert key.stat().st_mode & 0o077 == 0 and (tmp_path / "audit.pem.pub").is_file()
+
+
+def test_failed_export_leaves_no_file(cli: Cli, tmp_path: Path, ed_key: Path) -> None:
+    log = tmp_path / "audit.db"
+    assert cli("audit", "init", "--log", str(log), "--key", str(ed_key))[0] == 0
+    out = tmp_path / "shard.jsonl"
+    code, _, err = cli("audit", "export", "--log", str(log), "--shard", "nope", "-o", str(out))
+    assert code == 2, err
+    assert not out.exists() and not list(tmp_path.glob(".shard.jsonl*"))

@@ -384,11 +384,14 @@ def _prune(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from chainproof._files import open_atomic
+
     out = Path(args.output)
     count = 0
-    with _open(args, signing=False) as log, out.open("w", encoding="utf-8") as handle:
+    # The export appears complete or not at all: a shard that fails half way leaves no file.
+    with _open(args, signing=False) as log, open_atomic(out) as handle:
         for record in log.export_lines(args.shard):
-            handle.write(json.dumps(record, sort_keys=True) + "\n")
+            handle.write((json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
             count += 1
     _emit(args, {"output": str(out), "records": count}, f"wrote {count} records to {out}")
     return 0
