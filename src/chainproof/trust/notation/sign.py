@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from chainproof._files import read_bounded
 from chainproof.errors import InputError, MalformedError, SignatureError, UnsupportedError
 from chainproof.trust.keys.private import SigningKey
-from chainproof.trust.notation.certificates import check_chain, validity_problem
+from chainproof.trust.notation.certificates import validity_problem, verify_chain
 from chainproof.trust.notation.envelope import (
     ARTIFACT_TYPE,
     COSE_MEDIA_TYPE,
@@ -77,7 +77,7 @@ class NotationSigner:
         if leaf_key != key.public.der():
             raise InputError("the signing certificate does not certify the signing key")
         try:
-            check_chain(chain)
+            verify_chain(chain, [chain[-1]])
         except SignatureError as exc:
             raise InputError(f"certificate chain: {exc}") from None
         self.key = key

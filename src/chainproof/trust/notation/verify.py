@@ -33,7 +33,11 @@ from chainproof.oci.image import read_blob
 from chainproof.oci.model import Descriptor, Manifest
 from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
 from chainproof.trust.keys.model import VerificationKey
-from chainproof.trust.notation.certificates import check_chain, validity_problem
+from chainproof.trust.notation.certificates import (
+    revocation_unavailable,
+    validity_problem,
+    verify_chain,
+)
 from chainproof.trust.notation.envelope import (
     ARTIFACT_TYPE,
     COSE_MEDIA_TYPE,
@@ -80,12 +84,9 @@ class NotationOutcome:
 
 
 def _authenticity(envelope: Envelope, statement: PolicyStatement, store: TrustStore) -> str:
-    """Chain shape, a trust-store anchor, a trusted identity: "" when all hold."""
+    """The certificate requirements and a path to a trust-store anchor, then a trusted identity:
+    "" when all hold."""
     signer = envelope.chain[0].subject.rfc4514_string()
-    try:
-        check_chain(envelope.chain)
-    except SignatureError as exc:
-        return str(exc)
     kind = "signingAuthority" if envelope.signing_scheme.endswith("Authority") else "ca"
     anchors = [
         cert
@@ -93,8 +94,10 @@ def _authenticity(envelope: Envelope, statement: PolicyStatement, store: TrustSt
         if ref.startswith(f"{kind}:")
         for cert in store.certificates(ref)
     ]
-    if not any(cert in anchors for cert in envelope.chain):
-        return "no certificate of the chain is in the policy's trust stores"
+    try:
+        verify_chain(envelope.chain, anchors)
+    except SignatureError as exc:
+        return str(exc)
     if not identity_matches(statement.identities, envelope.chain[0]):
         return f"signing identity {signer} is not a trusted identity"
     return ""
@@ -205,8 +208,12 @@ def verify_envelope(
     ):
         return outcome
 
-    if statement.action("revocation") == "enforce":
-        warnings.append("revocation: not checked (needs OCSP/CRL access)")
+    # Revocation: fails closed at "enforce" (strict) when a certificate names OCSP or a CRL,
+    # since chainproof cannot consult them; see revocation_unavailable.
+    if statement.action("revocation") != "skip":
+        problem = revocation_unavailable(envelope.chain)
+        if problem and (outcome := fail_or_log("revocation", problem)):
+            return outcome
     reason = "signature verified"
     if stamped is not None:
         reason += f", timestamped {stamped:%Y-%m-%d %H:%M:%S} UTC"
