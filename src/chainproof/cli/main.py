@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "chainproof.cli.sbom_cmd",
     "chainproof.cli.sign_cmd",
     "chainproof.cli.attest_cmd",
+    "chainproof.cli.attestation_cmd",
 )
 
 
