@@ -8,6 +8,7 @@ from chainproof.cli.common import add_format_option, add_image_options, open_opt
 from chainproof.cli.sign_cmd import (
     add_bundle_option,
     add_key_options,
+    bundle_note,
     fips_check,
     load_signing_key,
     render,
@@ -81,4 +82,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         published = attest_reference(args.image, key, predicate_type, predicate, options=options)
     render(published, "attested", args.format)
+    if args.bundle:
+        bundle_note(args.format)
     return 0

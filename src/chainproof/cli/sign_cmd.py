@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,6 +100,16 @@ def load_signing_key(uri: str, password_file: str | None) -> Signer | HybridSign
         pq = decrypt_private_key(companion_key, password, str(companion))
         return HybridSigningKey(classic, pq)
     return classic
+
+
+def bundle_note(output_format: str) -> None:
+    """What a reader of ``sign --bundle`` must know to verify what was written."""
+    if output_format == "text":
+        print(
+            "note: the bundle has no transparency-log entry (chainproof signs offline): verify "
+            "it with --insecure-ignore-tlog, as cosign does",
+            file=sys.stderr,
+        )
 
 
 def render(written: list[Published], what: str, output_format: str) -> None:
@@ -265,4 +276,6 @@ def run(args: argparse.Namespace) -> int:
             fips_check(any_key)
         published = sign_reference(args.image, any_key, options=options, annotations=annotations)
     render(published, "signed", args.format)
+    if args.bundle:
+        bundle_note(args.format)
     return 0

@@ -263,8 +263,8 @@ def _verify_managed_key(
     if not entries:
         if not ignore_tlog:
             raise SignatureError(
-                "managed-key bundle has no transparency log entry "
-                "(accepted only with --insecure-ignore-tlog, as cosign does)"
+                "managed-key bundle has no transparency log entry: accept it with "
+                "--insecure-ignore-tlog (as cosign does), or sign with a transparency log"
             )
         return _verify_managed_key_untimed(model, keys, artifact_sha256)
     if trusted_root is None:
