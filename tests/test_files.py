@@ -49,7 +49,7 @@ def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     reader.start()
     reader.join(timeout=10)
     assert not reader.is_alive(), "reading a FIFO blocked"
-    assert outcome and "is a FIFO, not a file" in str(outcome[0])
+    assert outcome and "is a FIFO, not a regular file" in str(outcome[0])
 
 
 def test_a_device_is_refused(tmp_path: Path) -> None:
@@ -128,4 +128,4 @@ def test_commands_refuse_a_fifo_in_place_of_a_file(
     err = capsys.readouterr().err.strip().splitlines()
     assert codes == [2], err
     assert len(err) == 1 and err[0].startswith("chainproof: error: "), err
-    assert "is a FIFO, not a file" in err[0], err
+    assert "is a FIFO, not a regular file" in err[0], err

@@ -35,7 +35,7 @@ _KINDS = (
 
 
 def _kind(mode: int) -> str:
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return next((name for test, name in _KINDS if test(mode)), "something else")
 
 
 def read_bounded(path: str | Path, what: str, limit: int) -> bytes:
@@ -56,7 +56,7 @@ def read_bounded(path: str | Path, what: str, limit: int) -> bytes:
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
-        raise InputError(f"{what} {path} is {_kind(mode)}, not a file")
+        raise InputError(f"{what} {path} is {_kind(mode)}, not a regular file")
     with os.fdopen(fd, "rb") as handle:
         try:
             # The size may change between fstat and read: bound the read itself.
