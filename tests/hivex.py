@@ -50,10 +50,46 @@ def _setval(values: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def software_base(shared: Path, target_dir: Path, *, build: int = 20348, ubr: int = 2227) -> Path:
-    """A SOFTWARE hive: CurrentVersion of a Server Core 2022, .NET 4.8, a rollup, programs."""
+def software_base(
+    shared: Path,
+    target_dir: Path,
+    *,
+    build: int = 20348,
+    ubr: int = 2227,
+    ndp: tuple[int, str] | None = (0x80EA8, "4.8.04161"),
+    packages: tuple[str, ...] = (),
+) -> Path:
+    """A SOFTWARE hive: CurrentVersion of a Server Core 2022, .NET 4.8 (``ndp``: Release and
+    Version, None for none), a rollup, programs; ``packages`` are more installed CBS
+    packages (.NET Framework cumulative updates: ``Package_for_DotNetRollup_481~…``)."""
     hive = fixture_hive(shared, "ntuser_software_partial.xz", target_dir)
     rollup = CBS_ROLLUP.format(ubr=ubr)
+    extra = [
+        line
+        for name in packages
+        for line in (
+            r"cd \Microsoft\Windows\CurrentVersion\Component Based Servicing\Packages",
+            f"add {name}",
+            f"cd {name}",
+            _setval({"CurrentState": "dword:0x00000070"}),
+        )
+    ]
+    framework = (
+        [
+            r"cd \Microsoft",
+            "add NET Framework Setup",
+            "cd NET Framework Setup",
+            "add NDP",
+            "cd NDP",
+            "add v4",
+            "cd v4",
+            "add Full",
+            "cd Full",
+            _setval({"Release": f"dword:0x{ndp[0]:08x}", "Version": f"string:{ndp[1]}"}),
+        ]
+        if ndp is not None
+        else []
+    )
     script = "\n".join(
         [
             r"cd \Microsoft\Windows NT\CurrentVersion",
@@ -81,16 +117,8 @@ def software_base(shared: Path, target_dir: Path, *, build: int = 20348, ubr: in
             "cd Package_for_KB5034439~31bf3856ad364e35~amd64~~20348.2220.1.0",
             # Staged, not installed: must not be reported as an installed update.
             _setval({"CurrentState": "dword:0x00000050"}),
-            r"cd \Microsoft",
-            "add NET Framework Setup",
-            "cd NET Framework Setup",
-            "add NDP",
-            "cd NDP",
-            "add v4",
-            "cd v4",
-            "add Full",
-            "cd Full",
-            _setval({"Release": "dword:0x00080ea8", "Version": "string:4.8.04161"}),
+            *extra,
+            *framework,
             r"cd \Wow6432Node\Microsoft",
             "add Windows",
             "cd Windows",

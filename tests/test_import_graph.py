@@ -11,17 +11,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "chainproof"
-
-#: The one package cycle left runs through checks/: checks/registry.py imports every area's
-#: check module, and those import checks.interface; lint and vuln reach it through report/
-#: (report/verdict.py and verdict.py still import checks.interface). It goes when the registry
-#: moves into the verify pipeline and the verdict model into report/ (issue 21, the lead's part);
-#: these are the packages it may span meanwhile.
-KNOWN_CHECKS_CYCLE = frozenset({"checks", "lint", "report", "sbom", "trust", "verdict", "vuln"})
 
 
 def _modules() -> dict[str, Path]:
@@ -138,26 +129,6 @@ def test_no_import_cycle_between_modules() -> None:
     assert found == [], f"module import cycles: {found}"
 
 
-def test_no_package_cycle_but_the_known_one() -> None:
-    graph = package_graph()
-    without_checks = {
-        name: {t for t in targets if t != "checks"}
-        for name, targets in graph.items()
-        if name != "checks"
-    }
-    found = [sorted(c) for c in cycles(without_checks)]
-    assert found == [], f"package import cycles: {found}"
-    for component in cycles(graph):
-        assert component <= KNOWN_CHECKS_CYCLE, f"new package cycle: {sorted(component)}"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="checks <-> lint/sbom/trust/vuln (and report, verdict): checks/registry.py imports the "
-    "areas' checks, which import checks.interface; goes when the registry moves into the verify "
-    "pipeline and the verdict model into report/ (the lead's part of issue 21). Remove this mark "
-    "then.",
-)
-def test_no_package_cycle_through_checks() -> None:
+def test_no_import_cycle_between_packages() -> None:
     found = [sorted(c) for c in cycles(package_graph())]
     assert found == [], f"package import cycles: {found}"

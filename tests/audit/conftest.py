@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa
 
 from chainproof.checks.interface import CheckResult, Severity, Status
 from chainproof.cli import main as cli_main
-from chainproof.verdict import ImageIdentity, Verdict
+from chainproof.report.verdict import ImageIdentity, Verdict
 from tests.audit import _pgserver
 
 T0 = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)

@@ -103,12 +103,8 @@ def test_lint_check_results(tmp_path: Path) -> None:
         [image] = target.images
         results = list(LintCheck().run(CheckContext(image=image, source=source)))
         strict = list(
-            LintCheck().run(
-                CheckContext(
-                    image=image,
-                    source=source,
-                    options={"lint_config": LintConfig(fail_on=Severity.CRITICAL)},
-                )
+            LintCheck(LintConfig(fail_on=Severity.CRITICAL)).run(
+                CheckContext(image=image, source=source)
             )
         )
     finally:

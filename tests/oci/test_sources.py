@@ -194,7 +194,7 @@ def test_docker_archive_without_manifest_json(tmp_path: Path) -> None:
 @needs_skopeo
 def test_archives_written_by_skopeo(windows_layout: Path, tmp_path: Path) -> None:
     """skopeo (containers/image) writes the archives; chainproof reads and verifies them."""
-    from chainproof.verify import verify_image
+    from chainproof.pipeline.run import verify_image
 
     assert SKOPEO is not None
     docker_archive = tmp_path / "docker.tar"

@@ -10,13 +10,13 @@ from typing import IO, TYPE_CHECKING
 import pytest
 
 from chainproof.checks.context import CheckContext
-from chainproof.checks.integrity import CONSUMERS_KEY, IntegrityCheck
 from chainproof.checks.interface import Status
 from chainproof.cli.main import main
 from chainproof.demo.sample import SAMPLE_TAG, build_sample
 from chainproof.errors import MalformedError
 from chainproof.layers.walker import EntryKind, LayerEntry, View
 from chainproof.oci.open import open_target
+from chainproof.pipeline.integrity import CONSUMERS_KEY, IntegrityCheck
 from chainproof.sbom.builder import SbomBuilder
 from chainproof.sbom.catalogers.dotnet import DepsJsonCataloger
 from chainproof.sbom.check import COMPONENTS_KEY, SbomCheck

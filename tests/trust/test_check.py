@@ -10,22 +10,17 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chainproof.checks.context import CheckContext
 from chainproof.checks.interface import Status
 from chainproof.errors import NotFoundError, UnsupportedError, UsageError
 from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
 from chainproof.oci.image import PlatformImage
 from chainproof.oci.model import Index, parse_config, parse_manifest
-from chainproof.trust.check import (
-    SHARED_ATTESTATIONS,
-    AttestationCheck,
-    SignatureCheck,
-    trust_inputs,
-)
+from chainproof.trust.check import SHARED_ATTESTATIONS, AttestationCheck, SignatureCheck
 from chainproof.trust.cosign.verify import DSSE_MEDIA_TYPE, SIMPLESIGNING_MEDIA_TYPE, attachment_tag
 from chainproof.trust.envelopes.dsse import INTOTO_PAYLOAD_TYPE, pae
 from tests.trust.dumpsource import DumpSource
+from tests.trust.flagconfig import Case, case, run, trust_config
 from tests.trust.memsource import MemorySource
 
 if TYPE_CHECKING:
@@ -43,8 +38,8 @@ def _image(manifest_bytes: bytes, index: Index | None = None) -> PlatformImage:
     return PlatformImage("test", manifest, parse_config(_CONFIG, Digest.of(_CONFIG)), index)
 
 
-def _run(check: SignatureCheck | AttestationCheck, context: CheckContext) -> dict[str, Any]:
-    return {r.id: r for r in check.run(context)}
+def _run(kind: type[SignatureCheck | AttestationCheck], subject: Case) -> dict[str, Any]:
+    return run(kind, subject)
 
 
 @pytest.fixture
@@ -53,20 +48,20 @@ def dump(signing: Path) -> tuple[Path, DumpSource]:
     return base, DumpSource(base / "securesystemsengineering" / "testimage")
 
 
-def _dump_context(dump: tuple[Path, DumpSource], tag: str, **options: Any) -> CheckContext:
+def _dump_context(dump: tuple[Path, DumpSource], tag: str, **options: Any) -> Case:
     base, source = dump
     raw = source.get_tag(tag)
     assert raw is not None
     if "keys" in options:
         options["keys"] = [str(base / f"{k}.key") for k in options["keys"]]
-    return CheckContext(_image(raw.data), source, options)
+    return case(_image(raw.data), source, **options)
 
 
 def test_threshold_three_of_three(dump: tuple[Path, DumpSource]) -> None:
     context = _dump_context(
         dump, "multi-cosigned-alice-bob-charlie", keys=["alice", "bob", "charlie"], threshold=3
     )
-    results = _run(SignatureCheck(), context)
+    results = _run(SignatureCheck, context)
     assert results["signature.verified"].status == Status.PASS
     assert len(results["signature.verified"].evidence["signers"]) == 3
     assert results["signature.cosign"].status == Status.PASS
@@ -74,13 +69,13 @@ def test_threshold_three_of_three(dump: tuple[Path, DumpSource]) -> None:
 
 def test_threshold_not_met(dump: tuple[Path, DumpSource]) -> None:
     context = _dump_context(dump, "multi-cosigned-alice", keys=["alice", "bob"], threshold=2)
-    result = _run(SignatureCheck(), context)["signature.verified"]
+    result = _run(SignatureCheck, context)["signature.verified"]
     assert result.status == Status.FAIL
     assert result.message.startswith("1 trusted signer(s), 2 required")
 
 
 def test_wrong_key_fails(dump: tuple[Path, DumpSource]) -> None:
-    result = _run(SignatureCheck(), _dump_context(dump, "multi-cosigned-alice", keys=["default"]))
+    result = _run(SignatureCheck, _dump_context(dump, "multi-cosigned-alice", keys=["default"]))
     assert result["signature.verified"].status == Status.FAIL
     assert "does not verify with any of the given keys" in result["signature.verified"].message
 
@@ -94,7 +89,7 @@ def test_keyless_options(dump: tuple[Path, DumpSource], signing: Path) -> None:
         certificate_oidc_issuer="https://github.com/login/oauth",
         trusted_root=root,
     )
-    assert _run(SignatureCheck(), context)["signature.verified"].status == Status.PASS
+    assert _run(SignatureCheck, context)["signature.verified"].status == Status.PASS
     context = _dump_context(
         dump,
         "keyless",
@@ -102,17 +97,17 @@ def test_keyless_options(dump: tuple[Path, DumpSource], signing: Path) -> None:
         certificate_oidc_issuer="https://github.com/login/oauth",
         trusted_root=root,
     )
-    assert _run(SignatureCheck(), context)["signature.verified"].status == Status.FAIL
+    assert _run(SignatureCheck, context)["signature.verified"].status == Status.FAIL
 
 
 def test_no_trust_inputs_skips(dump: tuple[Path, DumpSource]) -> None:
-    results = _run(SignatureCheck(), _dump_context(dump, "multi-cosigned-alice"))
+    results = _run(SignatureCheck, _dump_context(dump, "multi-cosigned-alice"))
     assert results["signature.verified"].status == Status.SKIP
 
 
 def test_unsigned_image_fails(dump: tuple[Path, DumpSource]) -> None:
     base, source = dump
-    context = CheckContext(
+    context = case(
         _image(
             json.dumps(
                 {
@@ -128,9 +123,9 @@ def test_unsigned_image_fails(dump: tuple[Path, DumpSource]) -> None:
             ).encode()
         ),
         source,
-        {"keys": [str(base / "alice.key")]},
+        keys=[str(base / "alice.key")],
     )
-    result = _run(SignatureCheck(), context)["signature.verified"]
+    result = _run(SignatureCheck, context)["signature.verified"]
     assert result.status == Status.FAIL
     assert "0 signature(s) found" in result.message
 
@@ -145,14 +140,14 @@ def test_unsigned_image_fails(dump: tuple[Path, DumpSource]) -> None:
     ],
 )
 def test_bad_options(options: dict[str, Any], error: type[Exception]) -> None:
+    """Bad trust flags are bad input when the implicit policy is built, before any I/O."""
     with pytest.raises(error):
-        trust_inputs(options)
+        trust_config(**options)
 
 
 def test_bad_threshold(dump: tuple[Path, DumpSource]) -> None:
-    context = _dump_context(dump, "multi-cosigned-alice", keys=["alice"], threshold=0)
     with pytest.raises(UsageError, match="threshold"):
-        _run(SignatureCheck(), context)
+        _dump_context(dump, "multi-cosigned-alice", keys=["alice"], threshold=0)
 
 
 def _signed_multiarch() -> tuple[MemorySource, PlatformImage, ec.EllipticCurvePrivateKey]:
@@ -236,8 +231,8 @@ def _key_file(tmp_path: Path, private: ec.EllipticCurvePrivateKey) -> str:
 
 def test_multiarch_index_signature_counts(tmp_path: Path) -> None:
     source, image, private = _signed_multiarch()
-    context = CheckContext(image, source, {"keys": [_key_file(tmp_path, private)]})
-    result = _run(SignatureCheck(), context)["signature.verified"]
+    context = case(image, source, keys=[_key_file(tmp_path, private)])
+    result = _run(SignatureCheck, context)["signature.verified"]
     assert result.status == Status.PASS
     assert result.evidence["signed"] == ["index"]
     assert "signed the index" in result.message
@@ -249,13 +244,15 @@ def test_attestation_check_hands_over_predicates(tmp_path: Path) -> None:
         "keys": [_key_file(tmp_path, private)],
         "attestation_types": ["slsa-provenance-v0.2"],
     }
-    context = CheckContext(image, source, options)
-    result = _run(AttestationCheck(), context)["attestation.verified"]
+    context = case(image, source, **options)
+    result = _run(AttestationCheck, context)["attestation.verified"]
     assert result.status == Status.PASS
     assert result.evidence["predicate_types"] == ["https://slsa.dev/provenance/v0.2"]
-    assert context.shared[SHARED_ATTESTATIONS][0]["predicate"] == {"builder": {"id": "test"}}
+    assert context.context.shared[SHARED_ATTESTATIONS][0]["predicate"] == {
+        "builder": {"id": "test"}
+    }
     options["attestation_types"] = ["https://spdx.dev/Document"]
-    result = _run(AttestationCheck(), CheckContext(image, source, options))["attestation.verified"]
+    result = _run(AttestationCheck, case(image, source, **options))["attestation.verified"]
     assert result.status == Status.FAIL
     assert "https://spdx.dev/Document" in result.message
 
@@ -307,8 +304,8 @@ def test_cosign_v3_sign_statement_counts_as_signature(
 
     monkeypatch.setattr(check_module, "_formats", lambda: (Bundles(),))
     context = _dump_context(dump, "multi-cosigned-alice", keys=["alice"])
-    signature = _run(SignatureCheck(), context)["signature.verified"]
-    attestation = _run(AttestationCheck(), context)["attestation.verified"]
+    signature = _run(SignatureCheck, context)["signature.verified"]
+    attestation = _run(AttestationCheck, context)["attestation.verified"]
     assert signature.status == Status.PASS
     assert signature.evidence["found"] == 1
     assert attestation.evidence["predicate_types"] == ["https://slsa.dev/provenance/v1"]

@@ -16,7 +16,7 @@ def test_signing_demo(signing: Path) -> None:
     base = signing / "cosign-simplesigning-connaisseur"
     dump = (base, DumpSource(base / "securesystemsengineering" / "testimage"))
     context = _dump_context(dump, "keyless")
-    steps = signing_demo(context.source, context.image, "registry.example/demo")
+    steps = signing_demo(context.context.source, context.context.image, "registry.example/demo")
     assert [s.passed for s in steps] == [True, True, True, True]
     assert steps[1].detail.startswith("pass")
     assert steps[3].detail.startswith("fail")

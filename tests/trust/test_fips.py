@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from chainproof.errors import UsageError
-from chainproof.trust.check import trust_inputs
 from chainproof.trust.fips import backend_fips_enabled, refusal
 from chainproof.trust.keys.model import VerificationKey
 from chainproof.trust.keys.private import SigningKey, generate
@@ -19,6 +18,7 @@ from chainproof.trust.notation.envelope import JWS_MEDIA_TYPE, parse_envelope
 from chainproof.trust.notation.trustpolicy import TrustPolicy
 from chainproof.trust.notation.truststore import TrustStore
 from chainproof.trust.notation.verify import verify_envelope
+from tests.trust.flagconfig import trust_config
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,9 +44,9 @@ def test_fips_option_refuses_weak_key(tmp_path: Path) -> None:
         .public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
-    assert trust_inputs({"keys": [str(path)]}).keys  # accepted outside FIPS mode
+    assert trust_config(keys=[str(path)]).signatures[0].trust.keys  # accepted outside FIPS mode
     with pytest.raises(UsageError, match="FIPS mode refuses key"):
-        trust_inputs({"keys": [str(path)], "fips": True})
+        trust_config(keys=[str(path)], fips=True)
 
 
 def test_fips_accepts_notation_rsa_pss(signing: Path, tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Each Notary Project certificate rule, tested on chains built here and on the real fixtures.
 
 The rules are those of the Notary Project signature specification ("Certificate Requirements")
-and trust-store/trust-policy specification ("Certificate Revocation Evaluation"); docs/adr/0017
+and trust-store/trust-policy specification ("Certificate Revocation Evaluation"); docs/adr/0019
 says which of them ``cryptography.x509.verification`` enforces and which chainproof checks
 itself. Every case builds the smallest chain that breaks one rule and nothing else.
 """
@@ -187,7 +187,7 @@ def test_name_constraints_are_enforced() -> None:
 
 
 def test_directory_name_constraints_are_refused_not_ignored() -> None:
-    # cryptography cannot evaluate directoryName subtrees; chainproof fails closed (ADR 0017).
+    # cryptography cannot evaluate directoryName subtrees; chainproof fails closed (ADR 0019).
     subtree = x509.DirectoryName(x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "X")]))
     assert "directoryName" in check(build(leaf(), _constrained(subtree), ca()))
 
@@ -358,7 +358,7 @@ def test_short_rsa_keys_are_refused() -> None:
 
 
 def test_unknown_critical_extension_is_refused() -> None:
-    # RFC 5280 4.2 (fail closed), not the Notary "fail open" clause: ADR 0017.
+    # RFC 5280 4.2 (fail closed), not the Notary "fail open" clause: ADR 0019.
     unknown = x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.55555.1"), b"\x05\x00")
     assert "critical extension" in check(build(leaf(extra=[(unknown, True)]), ca()))
     assert check(build(leaf(extra=[(unknown, False)]), ca())) == ""

@@ -12,7 +12,6 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chainproof.checks.context import CheckContext
 from chainproof.checks.interface import Status
 from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
@@ -23,6 +22,7 @@ from chainproof.trust.check import AttestationCheck, SignatureCheck
 from chainproof.trust.cosign.sign import attest_image, sign_image
 from chainproof.trust.keys.private import SigningKey, generate, public_pem
 from chainproof.trust.notation.envelope import ARTIFACT_TYPE, JWS_MEDIA_TYPE
+from tests.trust.flagconfig import Case, case, run
 from tests.trust.notary_pki import make_cert, make_jws
 from tests.trust.registry import Registry, RegistrySource
 
@@ -71,18 +71,14 @@ def _push_attachment(registry: Registry, attachment: Attachment) -> None:
     registry.push_manifest(REPO, attachment.tag, attachment.manifest, attachment.media_type)
 
 
-def _context(registry: Registry, tag: str, **options: Any) -> CheckContext:
+def _context(registry: Registry, tag: str, **options: Any) -> Case:
     source = RegistrySource(registry, REPO, tag)
     target = resolve(source, f"{REPO}:{tag}")
-    return CheckContext(
-        target.images[0], source, {"reference": f"registry.example/{REPO}:{tag}", **options}
-    )
+    return case(target.images[0], source, f"registry.example/{REPO}:{tag}", **options)
 
 
-def _results(context: CheckContext) -> dict[str, Any]:
-    found = {r.id: r for r in SignatureCheck().run(context)}
-    found.update({r.id: r for r in AttestationCheck().run(context)})
-    return found
+def _results(subject: Case) -> dict[str, Any]:
+    return {**run(SignatureCheck, subject), **run(AttestationCheck, subject)}
 
 
 @pytest.fixture(scope="module")

@@ -21,11 +21,11 @@ def test_import_status_scan(
         == 0
     )
     out = capsys.readouterr().out
-    assert "2024-Jan: 0 advisories, 836 MSRC fixes, 0 skipped" in out
+    assert "2024-Jan: 0 advisories, 862 MSRC fixes, 0 skipped" in out
 
     assert cli_main.main(["db", "status", "--db", db, "--format", "json"]) == 0
     status = json.loads(capsys.readouterr().out)
-    assert status["msrc_fixes"] == 836 and status["advisories"] == 2
+    assert status["msrc_fixes"] == 862 and status["advisories"] == 2
     assert status["stale"] is True  # newest advisory is from 2024
 
     assert cli_main.main(["db", "status", "--db", db]) == 0

@@ -54,7 +54,12 @@ def test_release_notes_and_other_products_are_skipped(cvrf_xml: Path) -> None:
     batch = MsrcCvrfFeed().parse(cvrf_xml.read_bytes(), "jan")
     builds = {f.fixed_build for f in batch.windows_fixes}
     assert not any(b.startswith("120.") for b in builds)  # Edge "Release Notes"
-    assert {f.kind for f in batch.windows_fixes} == {"windows", "dotnet", "powershell"}
+    assert {f.kind for f in batch.windows_fixes} == {
+        "windows",
+        "dotnet",
+        "powershell",
+        "dotnet-framework",
+    }
     dotnet8 = {(f.kb, f.fixed_build) for f in batch.windows_fixes if f.product_name == ".NET 8.0"}
     assert dotnet8 == {("5033741", "8.0.1")}
     pwsh = {f.fixed_build for f in batch.windows_fixes if f.product_name == "PowerShell 7.4"}

@@ -111,7 +111,7 @@ def test_update_imports_both_feeds(tmp_path: Path, server: tuple[str, _Files]) -
     base, state = server
     reports = run_update(_plan(tmp_path, base))
     assert [(r.source_id, r.windows_fixes, r.advisories) for r in reports] == [
-        ("2024-Jan", 836, 0),
+        ("2024-Jan", 862, 0),
         ("PyPI", 0, 2),
     ]
     # 2023-Dec is before --msrc-since and never requested
@@ -126,7 +126,7 @@ def test_interrupted_download_resumes_with_range(
     base, state = server
     state.truncate["/msrc/cvrf/2024-Jan"] = 1
     reports = run_update(_plan(tmp_path, base))
-    assert reports[0].windows_fixes == 836
+    assert reports[0].windows_fixes == 862
     ranges = [r for path, r in state.requests if path == "/msrc/cvrf/2024-Jan"]
     assert ranges[0] == "" and ranges[1].startswith("bytes=") and ranges[1] != "bytes=0-"
 

@@ -14,7 +14,7 @@ from chainproof.audit.log import AuditLog, LogConfig, init_log, open_log
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from chainproof.verdict import Verdict
+    from chainproof.report.verdict import Verdict
 
 
 def record_verdict(

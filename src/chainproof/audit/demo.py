@@ -21,7 +21,7 @@ from chainproof.audit import init_log, open_log, record_verdict
 from chainproof.audit.verify import verify_bundle
 
 if TYPE_CHECKING:
-    from chainproof.verdict import Verdict
+    from chainproof.report.verdict import Verdict
 
 
 def demonstrate(verdicts: Sequence[Verdict], write: Callable[[str], None]) -> bool:

@@ -16,7 +16,7 @@ from chainproof._jsonutil import loads_object
 from chainproof.errors import MalformedError
 
 if TYPE_CHECKING:
-    from chainproof.verdict import Verdict
+    from chainproof.report.verdict import Verdict
 
 ENTRY_SCHEMA = "chainproof.audit.entry/v1"
 KIND_VERIFICATION = "verification"

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from chainproof.audit.verify import VerifyReport
-    from chainproof.verdict import Verdict
+    from chainproof.report.verdict import Verdict
 
 DEFAULT_CHECKPOINT_EVERY = 1000
 

@@ -12,13 +12,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class CheckContext:
-    """One platform image being verified, the source it came from, and user options.
+    """One platform image being verified and the source it came from.
 
-    ``shared`` lets checks hand results to later checks in the same run (e.g. the SBOM to the
+    A check's configuration is given to its constructor (built from the policy); ``shared``
+    lets checks hand results to later checks in the same run (e.g. the SBOM to the
     vulnerability matcher) without recomputing them.
     """
 
     image: PlatformImage
     source: ImageSource
-    options: dict[str, Any] = field(default_factory=dict)
     shared: dict[str, Any] = field(default_factory=dict)

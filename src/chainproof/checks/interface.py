@@ -1,10 +1,11 @@
 """The check pipeline's extension point.
 
 A :class:`Check` looks at a verification subject (one platform image, with its source) and
-yields :class:`CheckResult` values. ``chainproof verify`` runs every registered check whose
-family is enabled and folds the results into a :class:`chainproof.verdict.Verdict`.
-Later capabilities (signatures, SBOM, vulnerabilities, lint, policy) add checks by
-registering them in :mod:`chainproof.checks.registry`.
+yields :class:`CheckResult` values. The verification pipeline (:mod:`chainproof.pipeline`)
+builds its checks from the policy's requirements — each check gets its typed configuration in
+its constructor — runs them and folds the results into a
+:class:`chainproof.report.verdict.Verdict`. This module imports no capability: capabilities
+import it, and the pipeline imports them (dependencies point one way).
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class CheckResult:
     severity: Severity
     message: str
     evidence: dict[str, Any] = field(default_factory=dict, hash=False)
+    #: Compliance controls this result bears on (``NIST-800-190:4.1.1``, ``CIS-Docker:4.5``);
+    #: filled from :mod:`chainproof.report.controls` when the verdict is assembled.
+    controls: tuple[str, ...] = ()
 
     @property
     def blocking(self) -> bool:
@@ -59,6 +63,7 @@ class CheckResult:
             "severity": str(self.severity),
             "message": self.message,
             "evidence": self.evidence,
+            **({"controls": list(self.controls)} if self.controls else {}),
         }
 
 

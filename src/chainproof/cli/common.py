@@ -14,6 +14,7 @@ from chainproof.errors import InputError
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from chainproof.layers.cache import LayerCache
     from chainproof.layers.scan import Progress
     from chainproof.oci.open import OpenOptions
 
@@ -29,6 +30,44 @@ def add_image_options(parser: argparse.ArgumentParser) -> None:
         "--all-platforms", action="store_true", help="verify every platform of an index"
     )
     add_registry_options(parser)
+    add_layer_cache_options(parser)
+
+
+def add_layer_cache_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("verified-layer cache")
+    group.add_argument(
+        "--layer-cache",
+        metavar="DIR",
+        type=Path,
+        help="reuse layers verified earlier from this cache (default: the user cache dir)",
+    )
+    group.add_argument(
+        "--layer-cache-key",
+        metavar="FILE",
+        type=Path,
+        help="HMAC key that authenticates cache entries (default: layer-cache.key in the "
+        "user config dir, created on first use; share it only with those you trust)",
+    )
+    group.add_argument(
+        "--no-layer-cache",
+        action="store_true",
+        help="stream and verify every layer, and record nothing",
+    )
+
+
+def layer_cache_from_args(args: argparse.Namespace) -> LayerCache | None:
+    """The cache the options ask for; the default one only if it opens cleanly."""
+    if getattr(args, "no_layer_cache", False):
+        return None
+    directory = getattr(args, "layer_cache", None)
+    key_file = getattr(args, "layer_cache_key", None)
+    from chainproof.layers.cache import LayerCache
+
+    if directory is not None or key_file is not None:
+        return LayerCache.open(directory, key_file=key_file)  # bad input: exit 2
+    # The default location is a convenience, opened only when a layer is looked up: if it
+    # is unusable (read-only home, a key others can read), layers are simply streamed.
+    return LayerCache.open(lazy=True)
 
 
 def open_options_from_args(args: argparse.Namespace) -> OpenOptions:
@@ -38,6 +77,7 @@ def open_options_from_args(args: argparse.Namespace) -> OpenOptions:
         platform=args.platform,
         all_platforms=getattr(args, "all_platforms", False),
         registry=registry_options_from_args(args),
+        layer_cache=layer_cache_from_args(args),
     )
 
 

@@ -1,4 +1,4 @@
-"""``chainproof db import|update|status``: the local advisory database."""
+"""``chainproof db import|update|status|query``: the local advisory database."""
 
 from __future__ import annotations
 
@@ -56,6 +56,18 @@ def register(subparsers: Any) -> None:
     st.add_argument("--max-age-days", type=float, default=DEFAULT_MAX_AGE_DAYS)
     st.add_argument("--format", choices=("text", "json"), default="text")
     st.set_defaults(handler=run_status)
+
+    q = actions.add_parser(
+        "query",
+        help="MSRC rows of a CVE, product or KB, hotpatch and other SubTypes included",
+    )
+    add_db_option(q)
+    q.add_argument("--cve", default="", metavar="CVE")
+    q.add_argument("--product", default="", metavar="TEXT", help="part of the product name")
+    q.add_argument("--kb", default="", metavar="KB")
+    q.add_argument("--limit", type=int, default=1000, metavar="N")
+    q.add_argument("--format", choices=("text", "json"), default="text")
+    q.set_defaults(handler=run_query)
 
 
 def _db_path(args: argparse.Namespace) -> Path:
@@ -140,6 +152,7 @@ def run_status(args: argparse.Namespace) -> int:
                     "advisories": status.advisories,
                     "affected_packages": status.affected_packages,
                     "msrc_fixes": status.msrc_fixes,
+                    "msrc_subtypes": dict(status.msrc_subtypes),
                     "newest": status.newest,
                     "age_days": None if age is None else round(age, 1),
                     "stale": stale,
@@ -154,6 +167,11 @@ def run_status(args: argparse.Namespace) -> int:
         f"records: {status.advisories} OSV advisories ({status.affected_packages} package "
         f"entries), {status.msrc_fixes} MSRC fixes"
     )
+    if status.msrc_subtypes:
+        print(
+            "MSRC rows by SubType: "
+            + ", ".join(f"{subtype or '(none)'} {count}" for subtype, count in status.msrc_subtypes)
+        )
     print(f"newest advisory: {status.newest or 'none'}")
     for s in status.sources:
         print(f"  {s.feed:5} {s.source_id}: {s.records} records, newest {s.newest or '-'}")
@@ -164,4 +182,35 @@ def run_status(args: argparse.Namespace) -> int:
             "run 'chainproof db update'",
             file=sys.stderr,
         )
+    return 0
+
+
+def run_query(args: argparse.Namespace) -> int:
+    if not (args.cve or args.product or args.kb):
+        raise UsageError("db query needs --cve, --product or --kb")
+    if args.limit <= 0:
+        raise UsageError("--limit must be positive")
+    from chainproof.vuln.db import AdvisoryDB
+    from chainproof.vuln.subtypes import role
+
+    with AdvisoryDB(_db_path(args), create=False) as db:
+        rows = db.msrc_rows(cve=args.cve, product=args.product, kb=args.kb, limit=args.limit)
+    if args.format == "json":
+        print(json.dumps([{**r.__dict__, "role": role(r.subtype)} for r in rows], indent=2))
+        return 0
+    if not rows:
+        print("no MSRC rows match")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("CVE", "product", "KB", "fixed", "SubType", "for container images")
+    for r in rows:
+        fixed = r.fixed_build
+        if r.framework_build is not None:
+            fixed = f"{r.framework_line} build {r.framework_build}"
+        table.add_row(
+            r.cve, r.product, f"KB{r.kb}" if r.kb else "", fixed, r.subtype, role(r.subtype)
+        )
+    Console(width=200).print(table)
     return 0

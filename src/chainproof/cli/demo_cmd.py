@@ -83,7 +83,7 @@ def _sections(work: Path) -> tuple[list[Section], dict[str, Any]]:
     from chainproof.demo.lint import lint_sample
     from chainproof.demo.run import run_demo
     from chainproof.lint import render as lint_render
-    from chainproof.report import verdict as render
+    from chainproof.report import text as render
     from chainproof.sbom.table import render_table
     from chainproof.vuln.sample import render_demo
 

@@ -1,15 +1,17 @@
 """cosign- and notation-named options for signature verification, shared by commands.
 
-``add_trust_options(parser)`` adds the flags; ``trust_options(args)`` turns them into the
-``context.options`` keys :mod:`chainproof.trust.check` reads.
+``add_trust_options(parser)`` adds the flags; ``trust_flags(args)`` collects them for the
+implicit command-line policy (:mod:`chainproof.policy.flags`).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import argparse
+
+    from chainproof.policy.flags import TrustFlags
 
 
 def add_trust_options(parser: argparse.ArgumentParser) -> None:
@@ -66,20 +68,21 @@ def add_trust_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def trust_options(args: argparse.Namespace, reference: str = "") -> dict[str, Any]:
-    """The ``context.options`` entries for :mod:`chainproof.trust.check`."""
-    return {
-        "keys": list(args.key),
-        "certificate_identity": args.certificate_identity or "",
-        "certificate_identity_regexp": args.certificate_identity_regexp or "",
-        "certificate_oidc_issuer": args.certificate_oidc_issuer or "",
-        "certificate_oidc_issuer_regexp": args.certificate_oidc_issuer_regexp or "",
-        "trusted_root": args.trusted_root or "",
-        "trust_policy": args.trust_policy or "",
-        "trust_store": args.trust_store or "",
-        "threshold": args.threshold,
-        "attestation_types": list(args.attestation_type),
-        "fips": bool(args.fips),
-        "insecure_ignore_tlog": bool(getattr(args, "insecure_ignore_tlog", False)),
-        "reference": reference,
-    }
+def trust_flags(args: argparse.Namespace) -> TrustFlags:
+    """The verification flags as :class:`~chainproof.policy.flags.TrustFlags`."""
+    from chainproof.policy.flags import TrustFlags
+
+    return TrustFlags(
+        keys=tuple(args.key),
+        certificate_identity=args.certificate_identity or "",
+        certificate_identity_regexp=args.certificate_identity_regexp or "",
+        certificate_oidc_issuer=args.certificate_oidc_issuer or "",
+        certificate_oidc_issuer_regexp=args.certificate_oidc_issuer_regexp or "",
+        trusted_root=args.trusted_root or "",
+        trust_policy=args.trust_policy or "",
+        trust_store=args.trust_store or "",
+        threshold=args.threshold,
+        fips=bool(args.fips),
+        insecure_ignore_tlog=bool(getattr(args, "insecure_ignore_tlog", False)),
+        attestation_types=tuple(args.attestation_type),
+    )

@@ -19,6 +19,9 @@ from chainproof.errors import NotFoundError, SignatureError, UsageError
 if TYPE_CHECKING:
     import argparse
 
+    from chainproof.trust.interface import IdentityRule
+    from chainproof.trust.keys.model import VerificationKey
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
@@ -65,26 +68,51 @@ def _artifact(text: str) -> tuple[bytes | None, bytes | None]:
         raise NotFoundError(f"artifact {text}: {exc.strerror}") from None
 
 
+def _trust(
+    args: argparse.Namespace,
+) -> tuple[tuple[VerificationKey, ...], tuple[IdentityRule, ...]]:
+    """Keys and keyless identities from the flags, validated by the policy model's rules."""
+    from pydantic import ValidationError
+
+    from chainproof.policy.model import KeylessIdentity
+    from chainproof.trust.interface import IdentityRule
+    from chainproof.trust.keys.registry import load_key
+
+    keys = tuple(load_key(k) for k in args.key)
+    given = {
+        "identity": args.certificate_identity,
+        "identity_regex": args.certificate_identity_regexp,
+        "issuer": args.certificate_oidc_issuer,
+        "issuer_regex": args.certificate_oidc_issuer_regexp,
+    }
+    given = {k: v for k, v in given.items() if v}
+    if not given:
+        return keys, ()
+    try:
+        spec = KeylessIdentity.model_validate(given)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise UsageError(
+            f"keyless verification: {message} (--certificate-identity[-regexp], "
+            "--certificate-oidc-issuer[-regexp])"
+        ) from None
+    rule = IdentityRule(
+        spec.identity or "", spec.identity_regex or "", spec.issuer or "", spec.issuer_regex or ""
+    )
+    return keys, (rule,)
+
+
 def run(args: argparse.Namespace) -> int:
     from chainproof._files import read_bounded
-    from chainproof.trust.check import trust_inputs
     from chainproof.trust.sigstore.bundle import MAX_BUNDLE_BYTES, verify_bundle
     from chainproof.trust.sigstore.verifier import load_trusted_root
 
-    trust = trust_inputs(
-        {
-            "keys": args.key,
-            "certificate_identity": args.certificate_identity or "",
-            "certificate_identity_regexp": args.certificate_identity_regexp or "",
-            "certificate_oidc_issuer": args.certificate_oidc_issuer or "",
-            "certificate_oidc_issuer_regexp": args.certificate_oidc_issuer_regexp or "",
-        }
-    )
-    if not trust.keys and not trust.identities:
+    keys, identities = _trust(args)
+    if not keys and not identities:
         raise UsageError("give --key or --certificate-identity[-regexp] with an issuer")
     artifact, digest = _artifact(args.artifact)
     data = read_bounded(args.bundle, "bundle", MAX_BUNDLE_BYTES)
-    if args.trusted_root is None and not (args.insecure_ignore_tlog and trust.keys):
+    if args.trusted_root is None and not (args.insecure_ignore_tlog and keys):
         raise UsageError("--trusted-root is required (unless --key with --insecure-ignore-tlog)")
     root = load_trusted_root(Path(args.trusted_root)) if args.trusted_root else None
     try:
@@ -93,8 +121,8 @@ def run(args: argparse.Namespace) -> int:
             root,
             artifact=artifact,
             artifact_sha256=digest,
-            identities=trust.identities,
-            keys=trust.keys,
+            identities=identities,
+            keys=keys,
             ignore_tlog=args.insecure_ignore_tlog,
         )
     except SignatureError as exc:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chainproof.cli.common import (
     add_format_option,
@@ -13,7 +14,10 @@ from chainproof.cli.common import (
     open_options_from_args,
     write_output,
 )
-from chainproof.cli.trust_options import add_trust_options, trust_options
+from chainproof.cli.trust_options import add_trust_options, trust_flags
+
+if TYPE_CHECKING:
+    from chainproof.policy import Policy
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,6 +25,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "verify", help="verify an image: integrity (and more as configured); exit 1 on failure"
     )
     parser.add_argument("image", metavar="IMAGE")
+    parser.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="policy file (chainproof.policy/v1, YAML or JSON) that decides; it replaces the "
+        "check flags below, which describe an implicit one-rule policy",
+    )
     add_image_options(parser)
     add_format_option(parser)
     parser.add_argument("-o", "--output", metavar="FILE", help="write the verdict to FILE")
@@ -64,32 +74,50 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(handler=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from chainproof.checks.registry import select_checks
-    from chainproof.report import verdict as render
-    from chainproof.trust.check import trust_inputs
-    from chainproof.verify import verify_image
+def _policy(args: argparse.Namespace) -> Policy:
+    """The policy file, or the implicit policy the flags describe (never both)."""
+    from chainproof.errors import UsageError
+    from chainproof.policy import Policy
+    from chainproof.policy.flags import CheckFlags, command_line_policy
 
-    options: dict[str, Any] = trust_options(args, args.image)
-    trust_inputs(options)  # bad keys, roots or policies are bad input (exit 2), before any I/O
-    options.update(
-        {
-            "vuln.db": args.vuln_db or "",
-            "vuln.fail_on": args.vuln_fail_on,
-            "vuln.vex": list(args.vex),
-            "vuln.ignore_unfixed": args.ignore_unfixed,
-        }
-    )
+    lint = None
     if args.lint_config:
-        from chainproof.lint.config import load
+        from chainproof.lint.config import read_mapping
 
-        options["lint_config"] = load(args.lint_config)
+        lint = read_mapping(args.lint_config)
+    flags = CheckFlags(
+        trust=trust_flags(args),
+        vuln_db=args.vuln_db or "",
+        vuln_fail_on=args.vuln_fail_on,
+        vex=tuple(args.vex),
+        ignore_unfixed=args.ignore_unfixed,
+        lint=lint,
+    )
+    if not args.policy:
+        return command_line_policy(flags)
+    conflicts = flags.conflicts()
+    if conflicts:
+        raise UsageError(
+            f"--policy cannot be combined with {', '.join(conflicts)}: the policy file says "
+            "what to check (a silent merge would make neither authoritative)"
+        )
+    return Policy.load(args.policy, database=Path(args.vuln_db) if args.vuln_db else None)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chainproof.pipeline.registry import parse_families
+    from chainproof.pipeline.run import verify_image
+    from chainproof.report import text as render
+
+    # Bad keys, roots, trust policies or a bad policy file are bad input (exit 2), before I/O.
+    policy = _policy(args)
+    families = parse_families(args.checks) if args.checks else None
     with layer_progress(not args.no_progress) as progress:
         verdict = verify_image(
             args.image,
             open_options_from_args(args),
-            checks=select_checks(args.checks) if args.checks else None,
-            options=options,
+            policy=policy,
+            families=families,
             progress=progress,
         )
     text = (

@@ -13,10 +13,11 @@ from pathlib import Path
 from chainproof.demo.sample import SAMPLE_TAG, build_sample
 from chainproof.oci.digest import Digest
 from chainproof.oci.sources.layout import REF_NAME
+from chainproof.pipeline.run import verify_image
+from chainproof.policy import Policy
+from chainproof.report.verdict import Verdict
 from chainproof.sbom.model import Sbom
 from chainproof.trust.demo import DemoStep
-from chainproof.verdict import Verdict
-from chainproof.verify import verify_image
 
 
 def _signature_status(verdict: Verdict) -> str:
@@ -87,8 +88,8 @@ def run_signing(base: Path, sample: Path) -> SigningResult:
     (base / "demo.pub").write_bytes(public_pem(key))
     (base / "stranger.pub").write_bytes(public_pem(stranger))
     [published] = sign_reference(image, key)
-    signed = verify_image(image, options={"keys": [str(base / "demo.pub")]})
-    wrong_key = verify_image(image, options={"keys": [str(base / "stranger.pub")]})
+    signed = verify_image(image, policy=_key_policy(base / "demo.pub"))
+    wrong_key = verify_image(image, policy=_key_policy(base / "stranger.pub"))
     source, target = open_target(image)
     with source:
         steps = signing_demo(source, target.images[0], f"oci:{signed_dir}")
@@ -96,9 +97,16 @@ def run_signing(base: Path, sample: Path) -> SigningResult:
     shutil.copytree(signed_dir, tampered_dir)
     _tamper_tag(tampered_dir, SAMPLE_TAG)
     tampered = verify_image(
-        f"oci:{tampered_dir}:{SAMPLE_TAG}", options={"keys": [str(base / "demo.pub")]}
+        f"oci:{tampered_dir}:{SAMPLE_TAG}", policy=_key_policy(base / "demo.pub")
     )
     return SigningResult(published.tag, signed, wrong_key, tampered, tuple(steps))
+
+
+def _key_policy(key: Path) -> Policy:
+    """What ``chainproof verify --key KEY`` checks."""
+    from chainproof.policy.flags import CheckFlags, TrustFlags, command_line_policy
+
+    return command_line_policy(CheckFlags(trust=TrustFlags(keys=(str(key),))))
 
 
 def run_demo(workdir: Path | None = None) -> DemoResult:

@@ -12,13 +12,11 @@ utility VM under ``UtilityVM/``. Callers see ``Files/Windows/System32/x`` as
 from __future__ import annotations
 
 import enum
-import io
 import posixpath
-import tarfile
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
-from chainproof.errors import MalformedError
+from chainproof.layers import tarstream
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -27,6 +25,9 @@ WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
 #: A single tar header field or PAX record beyond this is hostile, not a real layer.
 MAX_NAME_BYTES = 4096
+#: Unsafe entries listed one by one; a hostile layer of a million gets a count beyond this.
+MAX_UNSAFE_LISTED = 1000
+_SLOW_START = frozenset(("/", "\\", "."))
 
 
 class EntryKind(enum.StrEnum):
@@ -70,38 +71,11 @@ class UnsafeEntry:
     reason: str
 
 
-class _ChunkReader(io.RawIOBase):
-    """A read-only file object over an iterator of byte chunks (for tarfile's stream mode)."""
-
-    def __init__(self, chunks: Iterable[bytes]) -> None:
-        self._chunks = iter(chunks)
-        self._buffer = b""
-        self._offset = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
-        while self._offset >= len(self._buffer):
-            try:
-                self._buffer = next(self._chunks)
-            except StopIteration:
-                return 0
-            self._offset = 0
-        size = min(len(target), len(self._buffer) - self._offset)
-        target[:size] = memoryview(self._buffer)[self._offset : self._offset + size]
-        self._offset += size
-        return size
-
-    def drain(self) -> None:
-        """Consume the rest of the stream, so digests over it complete."""
-        for _ in self._chunks:
-            pass
-        self._buffer = b""
-
-
 def _normalise(name: str) -> str | None:
     """POSIX-normalised relative path, or None if the name is absolute or climbs out."""
+    if name[:1] not in _SLOW_START and "\\" not in name and "/." not in name and "//" not in name:
+        # Almost every name of a real layer: already normal, nothing to split.
+        return name[:-1] if name.endswith("/") else name
     if name.startswith(("/", "\\")):
         return None
     parts: list[str] = []
@@ -147,100 +121,84 @@ class WindowsLayout:
         return View.WINDOWS_META, path
 
 
-def _classify(member: tarfile.TarInfo) -> EntryKind:
-    if member.isreg():
-        return EntryKind.FILE
-    if member.isdir():
-        return EntryKind.DIRECTORY
-    if member.issym():
-        return EntryKind.SYMLINK
-    if member.islnk():
-        return EntryKind.HARDLINK
-    return EntryKind.OTHER
+_KINDS = {
+    tarstream.REGULAR: EntryKind.FILE,
+    tarstream.DIRECTORY: EntryKind.DIRECTORY,
+    tarstream.SYMLINK: EntryKind.SYMLINK,
+    tarstream.HARDLINK: EntryKind.HARDLINK,
+}
 
 
 class LayerWalker:
     """Iterate a layer's entries from its *uncompressed* chunk stream.
 
     ``windows`` selects the Windows layout. ``open_file()`` may be called on the current
-    entry (only while it is current: the stream moves on) to read its content.
+    entry (only while it is current: the stream moves on) to read its content; bodies nobody
+    reads are skipped without being copied (:mod:`chainproof.layers.tarstream`).
     """
 
     def __init__(self, chunks: Iterable[bytes], what: str, *, windows: bool = False) -> None:
         self.what = what
         self.windows = windows
         self.unsafe: list[UnsafeEntry] = []
-        self._reader = _ChunkReader(chunks)
-        self._tar: tarfile.TarFile | None = None
-        self._current: tarfile.TarInfo | None = None
+        self.unsafe_unlisted = 0  # unsafe entries past MAX_UNSAFE_LISTED, counted only
+        self._reader = tarstream.TarReader(chunks, what)
 
-    def _entry(self, member: tarfile.TarInfo) -> LayerEntry | None:
+    def _reject(self, tar_name: str, reason: str) -> None:
+        if len(self.unsafe) < MAX_UNSAFE_LISTED:
+            self.unsafe.append(UnsafeEntry(tar_name, reason))
+        else:
+            self.unsafe_unlisted += 1
+
+    def _entry(self, member: tarstream.TarMember) -> LayerEntry | None:
         name = member.name
-        if len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
-            self.unsafe.append(UnsafeEntry(name[:200], "name longer than 4096 bytes"))
+        if len(name) > MAX_NAME_BYTES // 4 and len(name.encode("utf-8", "surrogateescape")) > (
+            MAX_NAME_BYTES
+        ):
+            self._reject(name[:200], "name longer than 4096 bytes")
             return None
         path = _normalise(name)
         if path is None:
-            self.unsafe.append(UnsafeEntry(name, "absolute path or '..' component"))
+            self._reject(name, "absolute path or '..' component")
             return None
-        kind = _classify(member)
+        kind = _KINDS.get(member.kind, EntryKind.OTHER)
         target = member.linkname
         if kind == EntryKind.HARDLINK:
             target_path = _normalise(target)
             if target_path is None:
-                self.unsafe.append(UnsafeEntry(name, f"hard link to {target!r} escapes the root"))
+                self._reject(name, f"hard link to {target!r} escapes the root")
                 return None
             target = target_path
         elif kind == EntryKind.SYMLINK and _escapes(posixpath.dirname(path), target):
-            self.unsafe.append(UnsafeEntry(name, f"symlink to {target!r} escapes the root"))
+            self._reject(name, f"symlink to {target!r} escapes the root")
             return None
         view = View.ROOT
         if self.windows:
             view, path = WindowsLayout.split(path)
             if kind == EntryKind.HARDLINK:
                 _, target = WindowsLayout.split(target)
-        base = posixpath.basename(path)
-        if base == OPAQUE_MARKER:
-            kind, path = EntryKind.OPAQUE, posixpath.dirname(path)
-        elif base.startswith(WHITEOUT_PREFIX):
-            kind = EntryKind.WHITEOUT
-            path = posixpath.join(posixpath.dirname(path), base[len(WHITEOUT_PREFIX) :])
+        slash = path.rfind("/")
+        base = path[slash + 1 :]
+        if base.startswith(WHITEOUT_PREFIX):
+            if base == OPAQUE_MARKER:
+                kind, path = EntryKind.OPAQUE, path[: max(slash, 0)]
+            else:
+                kind = EntryKind.WHITEOUT
+                path = path[: slash + 1] + base[len(WHITEOUT_PREFIX) :]
         if not path and kind not in (EntryKind.DIRECTORY, EntryKind.OPAQUE):
             return None
         return LayerEntry(path, view, kind, member.size, member.mode, target, name)
 
     def __iter__(self) -> Iterator[LayerEntry]:
-        try:
-            with tarfile.open(
-                fileobj=self._reader,
-                mode="r|",
-                errorlevel=2,
-                # Stream mode reads (and skips unread content) in bufsize blocks, and copies
-                # the rest of its buffer on every read: 10 KiB (default) means ~100k reads
-                # per GB, 1 MiB means a 1 MiB copy per header; 64 KiB measured fastest.
-                bufsize=64 * 1024,
-            ) as tar:
-                self._tar = tar
-                for member in tar:
-                    entry = self._entry(member)
-                    if entry is None:
-                        continue
-                    self._current = member
-                    yield entry
-                    self._current = None
-        except tarfile.ReadError as exc:
-            raise MalformedError(f"{self.what}: corrupt tar stream ({exc})") from None
-        except tarfile.TarError as exc:
-            raise MalformedError(f"{self.what}: bad tar entry ({exc})") from None
-        finally:
-            self._tar = None
-        self._reader.drain()
+        for member in self._reader:
+            entry = self._entry(member)
+            if entry is not None:
+                yield entry
+        if self.unsafe_unlisted:
+            self.unsafe.append(
+                UnsafeEntry("...", f"{self.unsafe_unlisted} more unsafe entries not listed")
+            )
 
     def open_file(self) -> IO[bytes]:
         """The content of the current regular-file entry (valid until the next entry)."""
-        if self._tar is None or self._current is None or not self._current.isreg():
-            raise MalformedError(f"{self.what}: no current file entry to read")
-        handle = self._tar.extractfile(self._current)
-        if handle is None:  # pragma: no cover - regular files always have content
-            raise MalformedError(f"{self.what}: cannot read {self._current.name}")
-        return handle
+        return self._reader.open()

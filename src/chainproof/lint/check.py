@@ -18,18 +18,18 @@ if TYPE_CHECKING:
 class LintCheck(Check):
     """One result per finding (``lint.<rule id>``), or one ``lint.history`` pass.
 
-    Findings at or above the config's ``fail_on`` fail; lower ones warn. Options:
-    ``context.options["lint_config"]`` may hold a :class:`LintConfig`.
+    Findings at or above the config's ``fail_on`` fail; lower ones warn.
     """
 
     family = "lint"
 
+    def __init__(self, config: LintConfig | None = None) -> None:
+        # In verify, history findings gate admission of the image, so without a config only
+        # high and critical ones fail; `chainproof lint` keeps its stricter default.
+        self.config = config or LintConfig(fail_on=Severity.HIGH)
+
     def run(self, context: CheckContext) -> Iterable[CheckResult]:
-        config = context.options.get("lint_config")
-        if not isinstance(config, LintConfig):
-            # In verify, history findings gate admission of the image, so without a config
-            # only high and critical ones fail; `chainproof lint` keeps its stricter default.
-            config = LintConfig(fail_on=Severity.HIGH)
+        config = self.config
         findings = lint_history(context.image.config, config, name=context.image.reference)
         threshold = SEVERITY_ORDER[config.fail_on]
         if not findings:

@@ -74,10 +74,14 @@ def from_mapping(data: dict[str, Any], where: str = "lint config") -> LintConfig
 
 
 def load(path: str | Path) -> LintConfig:
+    return from_mapping(read_mapping(path), str(path))
+
+
+def read_mapping(path: str | Path) -> dict[str, Any]:
+    """The TOML mapping of a lint config file (not yet validated)."""
     p = Path(path)
     raw = read_bounded(p, "lint config", _MAX_CONFIG_BYTES)
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"lint config {p}: not valid TOML ({exc})") from None
-    return from_mapping(data, str(p))

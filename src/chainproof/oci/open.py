@@ -24,6 +24,9 @@ class OpenOptions:
     platform: str = ""
     all_platforms: bool = False
     registry: RegistryOptions | None = None
+    #: Verified layers to reuse: a ``chainproof.layers.cache.LayerCache``; None streams every
+    #: layer. Typed ``object`` so that oci, below layers, does not import it.
+    layer_cache: object | None = None
 
 
 def open_source(reference: references.ImageRef, options: OpenOptions | None = None) -> ImageSource:
@@ -51,6 +54,7 @@ def open_target(
     parsed = references.parse(reference)
     spec = PlatformSpec.parse(options.platform) if options.platform else None
     source = open_source(parsed, options)
+    source.layer_cache = options.layer_cache
     try:
         target = images.resolve(source, str(parsed), spec, all_platforms=options.all_platforms)
     except BaseException:

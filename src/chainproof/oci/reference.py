@@ -17,11 +17,11 @@ from chainproof.oci.digest import Digest
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 
-# Grammar from distribution/reference (reference.go).
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
-_REPOSITORY_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
-_HOST_RE = re.compile(
+# Grammar from distribution/reference (reference.go); policy image patterns reuse it.
+COMPONENT_PATTERN = r"[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*"
+_REPOSITORY_RE = re.compile(rf"^{COMPONENT_PATTERN}(?:/{COMPONENT_PATTERN})*$")
+TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+HOST_RE = re.compile(
     r"^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
     r"(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[0-9a-fA-F:.]+\])"
     r"(?::[0-9]+)?$"
@@ -81,6 +81,27 @@ class LocalRef:
 ImageRef = RegistryRef | LocalRef
 
 
+#: Names Docker treats as Docker Hub.
+DOCKER_HUB_ALIASES = frozenset({DOCKER_HUB, "index.docker.io", "registry-1.docker.io"})
+
+
+def normalize_host(host: str) -> str:
+    """A host as compared: case-insensitive (DNS), Docker Hub's aliases one host, the port
+    significant (``localhost:5000`` is not ``localhost``)."""
+    host = host.lower()
+    return DOCKER_HUB if host in DOCKER_HUB_ALIASES else host
+
+
+def is_host(first_component: str) -> bool:
+    """Whether the first path component of a name is a registry host (Docker's rule)."""
+    return (
+        "." in first_component
+        or ":" in first_component
+        or first_component == "localhost"
+        or first_component.startswith("[")
+    )
+
+
 def parse_registry(text: str) -> RegistryRef:
     """Parse ``[HOST/]REPO[:TAG][@DIGEST]`` and normalise it like Docker does."""
     original = text
@@ -100,16 +121,16 @@ def parse_registry(text: str) -> RegistryRef:
     colon = text.rfind(":")
     if colon > slash:
         text, tag = text[:colon], text[colon + 1 :]
-        if not _TAG_RE.match(tag):
+        if not TAG_RE.match(tag):
             raise InvalidReferenceError(f"invalid tag {tag!r} in image reference {original!r}")
     first, sep, rest = text.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
+    if sep and is_host(first):
         host, repository = first, rest
-        if not _HOST_RE.match(host):
+        if not HOST_RE.match(host):
             raise InvalidReferenceError(f"invalid registry host {host!r} in {original!r}")
     else:
         host, repository = DOCKER_HUB, text
-    if host in ("index.docker.io", "registry-1.docker.io"):
+    if host.lower() in DOCKER_HUB_ALIASES:
         host = DOCKER_HUB
     if host == DOCKER_HUB and "/" not in repository:
         repository = f"library/{repository}"
@@ -143,7 +164,7 @@ def _split_local(transport: str, rest: str, original: str) -> LocalRef:
                 raise InvalidReferenceError(f"{original!r}: '@' must be followed by an image index")
     if not path:
         raise InvalidReferenceError(f"{original!r}: missing path after '{transport}:'")
-    if transport == "oci" and tag and not _TAG_RE.match(tag) and "/" not in tag:
+    if transport == "oci" and tag and not TAG_RE.match(tag) and "/" not in tag:
         raise InvalidReferenceError(f"invalid tag {tag!r} in {original!r}")
     return LocalRef(transport, path, tag, digest)
 

@@ -15,9 +15,11 @@ from typing import TYPE_CHECKING
 from chainproof.checks.context import CheckContext
 from chainproof.checks.interface import Status
 from chainproof.oci.sources.interface import RawManifest
-from chainproof.trust.check import SignatureCheck
+from chainproof.trust.check import SignatureCheck, SignatureRequirement, TrustConfig
 from chainproof.trust.cosign.sign import sign_image
+from chainproof.trust.interface import TrustInputs
 from chainproof.trust.keys.private import generate_hybrid, generate_key, public_pem
+from chainproof.trust.keys.registry import load_key
 from chainproof.trust.publishing.overlay import AttachmentOverlay
 
 if TYPE_CHECKING:
@@ -52,8 +54,11 @@ def signing_demo(source: ImageSource, image: PlatformImage, repository: str) -> 
         }
         for label, (path, pem) in keys.items():
             path.write_bytes(pem)
-            context = CheckContext(image, overlay, {"keys": [str(path)]})
-            result = next(r for r in SignatureCheck().run(context) if r.id == "signature.verified")
+            config = TrustConfig((SignatureRequirement(TrustInputs(keys=(load_key(str(path)),))),))
+            context = CheckContext(image, overlay)
+            result = next(
+                r for r in SignatureCheck(config).run(context) if r.id == "signature.verified"
+            )
             expected = label != "an unrelated key"
             steps.append(
                 DemoStep(

@@ -1,10 +1,9 @@
 """``vuln.*`` results for ``chainproof verify``.
 
 Reads the components that the SBOM check left in ``context.shared["sbom.components"]`` (a
-sequence of :class:`~chainproof.vuln.sbom_input.SbomComponent`) and the database named by
-``context.options["vuln.db"]`` (default: the user's data directory). Options:
-``vuln.fail_on`` (a severity, default ``high``), ``vuln.ignore_unfixed`` (bool) and
-``vuln.vex`` (paths of VEX documents). VEX documents found as attestations are read from
+sequence of :class:`~chainproof.vuln.sbom_input.SbomComponent`) and the database a
+:class:`VulnConfig` names (default: the user's data directory). VEX documents found as
+attestations are read from
 ``context.shared["vex.documents"]`` (raw bytes: OpenVEX, CycloneDX VEX, in-toto Statement or
 DSSE envelope) — the trust checks put them there once their signatures verified.
 """
@@ -12,6 +11,7 @@ DSSE envelope) — the trust checks put them there once their signatures verifie
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,8 +30,23 @@ if TYPE_CHECKING:
 SHARED_KEY = "sbom.components"
 
 
+@dataclass(frozen=True)
+class VulnConfig:
+    #: None: the user data directory's database, skipped when it was never built.
+    database: Path | None = None
+    #: Findings at or above this severity fail; lower ones warn.
+    fail_on: Severity = Severity.HIGH
+    ignore_unfixed: bool = False
+    vex: tuple[Path, ...] = ()
+    #: Fail closed when no database exists (a policy that asks for vulnerabilities does).
+    database_required: bool = False
+
+
 class VulnCheck(Check):
     family = "vuln"
+
+    def __init__(self, config: VulnConfig | None = None) -> None:
+        self.config = config or VulnConfig()
 
     def run(self, context: CheckContext) -> Iterable[CheckResult]:
         shared = context.shared.get(SHARED_KEY)
@@ -44,23 +59,23 @@ class VulnCheck(Check):
             )
             return
         components = as_sbom_components(shared)
-        explicit_db = context.options.get("vuln.db")
-        db_path = Path(explicit_db or default_path())
-        if not explicit_db and not db_path.exists():
+        config = self.config
+        db_path = config.database or default_path()
+        if config.database is None and not db_path.exists():
             # No database was asked for and none was ever built: say how to get one rather
-            # than fail every verification of a fresh install. An explicit --vuln-db that is
-            # missing is an error (the scan below raises).
+            # than fail every verification of a fresh install — unless a policy requires the
+            # match. An explicit --vuln-db that is missing is an error (the scan below raises).
             yield CheckResult(
                 "vuln.scan",
-                Status.SKIP,
-                Severity.MEDIUM,
+                Status.FAIL if config.database_required else Status.SKIP,
+                Severity.HIGH if config.database_required else Severity.MEDIUM,
                 f"no advisory database at {db_path}: run 'chainproof db update' (or pass "
                 "--vuln-db) to match vulnerabilities",
                 {"db": str(db_path)},
             )
             return
-        threshold = Severity(context.options.get("vuln.fail_on", "high"))
-        statements = [s for p in context.options.get("vuln.vex") or [] for s in read_vex(Path(p))]
+        threshold = config.fail_on
+        statements = [s for p in config.vex for s in read_vex(p)]
         for i, doc in enumerate(context.shared.get("vex.documents") or []):
             statements.extend(parse_vex(doc, f"VEX attestation {i + 1}"))
         # In-toto statements whose signatures the attestation check verified.
@@ -71,7 +86,7 @@ class VulnCheck(Check):
         result = scan_components(
             components,
             db_path,
-            ignore_unfixed=bool(context.options.get("vuln.ignore_unfixed")),
+            ignore_unfixed=config.ignore_unfixed,
             vex=statements,
         )
         floor = SEVERITY_ORDER[threshold]

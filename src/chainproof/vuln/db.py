@@ -7,7 +7,9 @@ Tables (see docs/vulnerabilities.md for the full description):
 - ``affected``     one row per (advisory, package); ranges and versions as JSON; looked up by
                    ``(ecosystem, name_key)``
 - ``msrc_fixes``   one row per (CVE, MSRC product, KB): FixedBuild split into build/UBR for
-                   Windows rows; looked up by ``(product_key, build)`` and ``(kind, product_key)``
+                   Windows rows, the remediation SubType, and for .NET Framework rows the
+                   Windows product, servicing line and framework build; looked up by
+                   ``(product_key, build)``, ``(kind, product_key)`` and ``(kind, os_product_key)``
 
 Imports run in one transaction: a document that fails half-way leaves the database as it was.
 """
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from chainproof.errors import InputError, MalformedError, UnsupportedError
 from chainproof.vuln import versions as ver
-from chainproof.vuln.windows import parse_fixed_build
+from chainproof.vuln.windows import parse_fixed_build, product_key
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Migrations from version N-1 to N, index N-1. Never edit a released step; append one.
 _MIGRATIONS: tuple[str, ...] = (
@@ -94,6 +96,19 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX msrc_by_product_build ON msrc_fixes (product_key, build);
     CREATE INDEX msrc_by_kind ON msrc_fixes (kind, product_key);
     """,
+    # 2: the remediation SubType (hotpatch rows must not decide), .NET Framework rows, and
+    # product keys with MSRC's doubled spaces ("Windows Server 2016  (Server Core
+    # installation)", until 2022-May) collapsed. Rows already stored cannot say their SubType.
+    # The default is subtypes.NOT_RECORDED (a test checks they agree).
+    """
+    ALTER TABLE msrc_fixes ADD COLUMN subtype TEXT NOT NULL DEFAULT '(not recorded)';
+    ALTER TABLE msrc_fixes ADD COLUMN os_product_key TEXT NOT NULL DEFAULT '';
+    ALTER TABLE msrc_fixes ADD COLUMN framework_line TEXT NOT NULL DEFAULT '';
+    ALTER TABLE msrc_fixes ADD COLUMN framework_build INTEGER;
+    UPDATE msrc_fixes SET product_key = replace(replace(product_key, '   ', ' '), '  ', ' ')
+        WHERE product_key LIKE '%  %';
+    CREATE INDEX msrc_by_os_product ON msrc_fixes (kind, os_product_key, framework_line);
+    """,
 )
 
 
@@ -117,6 +132,22 @@ class SourceRow:
 
 
 @dataclass(frozen=True)
+class MsrcRow:
+    """One stored MSRC remediation row, as ``chainproof db query`` shows it."""
+
+    cve: str
+    product: str
+    kind: str
+    kb: str
+    fixed_build: str
+    subtype: str
+    framework_line: str
+    framework_build: int | None
+    severity: str
+    source_id: str
+
+
+@dataclass(frozen=True)
 class Status:
     path: Path
     schema_version: int
@@ -125,6 +156,8 @@ class Status:
     affected_packages: int
     msrc_fixes: int
     newest: str
+    #: (SubType, rows) of the MSRC rows, most rows first
+    msrc_subtypes: tuple[tuple[str, int], ...] = ()
 
     def age_days(self, now: dt.datetime | None = None) -> float | None:
         if not self.newest:
@@ -300,13 +333,15 @@ class AdvisoryDB:
         rows = []
         for f in fixes:
             build = parse_fixed_build(f.fixed_build) if f.kind == "windows" else None
+            if f.kind == "dotnet-framework" and f.fixed_build.startswith("10.0."):
+                build = parse_fixed_build(f.fixed_build)  # serviced by the OS update
             rows.append(
                 (
                     f.cve,
                     source_id,
                     f.product_id,
                     f.product_name,
-                    f.product_name.lower(),
+                    product_key(f.product_name),
                     f.kind,
                     f.kb,
                     f.fixed_build,
@@ -319,11 +354,18 @@ class AdvisoryDB:
                     int(f.exploited),
                     f.title,
                     f.published,
+                    f.subtype,
+                    product_key(f.os_product),
+                    f.framework_line,
+                    f.framework_build,
                 )
             )
         conn.executemany(
-            "INSERT OR REPLACE INTO msrc_fixes VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO msrc_fixes (cve, source_id, product_id, product_name, "
+            "product_key, kind, kb, fixed_build, build, ubr, supercedence, severity, "
+            "cvss_score, cvss_vector, exploited, title, published, subtype, os_product_key, "
+            "framework_line, framework_build) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -347,7 +389,32 @@ class AdvisoryDB:
             affected_packages=c.execute("SELECT count(*) FROM affected").fetchone()[0],
             msrc_fixes=c.execute("SELECT count(*) FROM msrc_fixes").fetchone()[0],
             newest=newest,
+            msrc_subtypes=tuple(
+                (row[0], row[1])
+                for row in c.execute(
+                    "SELECT subtype, count(*) AS n FROM msrc_fixes GROUP BY subtype "
+                    "ORDER BY n DESC, subtype"
+                )
+            ),
         )
+
+    def msrc_rows(
+        self, *, cve: str = "", product: str = "", kb: str = "", limit: int = 1000
+    ) -> list[MsrcRow]:
+        """MSRC rows of every SubType (hotpatch rows included) matching all given filters;
+        ``product`` is a case-insensitive substring of the product name."""
+        cve_key = cve.upper()
+        name_key = product_key(product) if product else ""
+        kb_key = kb.upper().removeprefix("KB")
+        rows = self._conn.execute(
+            "SELECT cve, product_name, kind, kb, fixed_build, subtype, framework_line, "
+            "framework_build, severity, source_id FROM msrc_fixes "
+            "WHERE (? = '' OR cve = ?) AND (? = '' OR instr(product_key, ?) > 0) "
+            "AND (? = '' OR kb = ?) "
+            "ORDER BY cve, product_key, build, ubr, framework_build, kb LIMIT ?",
+            (cve_key, cve_key, name_key, name_key, kb_key, kb_key, limit),
+        )
+        return [MsrcRow(*row) for row in rows]
 
 
 def _statements(script: str) -> list[str]:

@@ -52,7 +52,11 @@ class WindowsFix:
     """One MSRC remediation row: ``cve`` is fixed for ``product_name`` by ``kb`` at ``fixed_build``.
 
     ``kind`` is ``windows`` (FixedBuild ``10.0.<build>.<ubr>``), ``dotnet`` or ``powershell``
-    (FixedBuild is the product's own version, e.g. ``8.0.1``).
+    (FixedBuild is the product's own version, e.g. ``8.0.1``), or ``dotnet-framework``
+    (.NET Framework 4.x on a Windows Server release: ``framework_line`` and either
+    ``framework_build`` or, when the OS cumulative update services it, an OS FixedBuild).
+    ``subtype`` is the remediation's SubType ("Security Update", "SecurityHotpatchUpdate", …;
+    see :mod:`chainproof.vuln.subtypes`).
     """
 
     cve: str
@@ -68,6 +72,10 @@ class WindowsFix:
     exploited: bool
     title: str
     published: str
+    subtype: str = ""
+    os_product: str = ""  # dotnet-framework rows: the Windows product it is installed on
+    framework_line: str = ""
+    framework_build: int | None = None
 
 
 @dataclass(frozen=True)

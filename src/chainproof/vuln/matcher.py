@@ -3,8 +3,12 @@
 Three paths, one finding type:
 
 - **Windows OS**: the operating-system component's build picks the MSRC product (release and
-  installation); a CVE applies when ``(build, UBR) < FixedBuild`` of that product. The earliest
-  fixing build and its KB are reported (cumulative updates: every later one also fixes it).
+  installation); a CVE applies when ``(build, UBR) < FixedBuild`` of that product's Security
+  Update rows (hotpatch rows never decide: containers do not get hotpatches). The earliest
+  cumulative update and its KB are reported (every later one also fixes it).
+- **.NET Framework 4.x**: the NDP line and the highest framework build the image evidences
+  (NDP Version, CBS ``Package_for_DotNetRollup*``, mscorlib/System/clr file versions) against
+  the rows of "Microsoft .NET Framework <line> on <the image's Windows product>".
 - **.NET runtimes / PowerShell**: matched against MSRC's ``.NET X.Y`` / ``PowerShell X.Y``
   products and, through their NuGet identity, OSV. Every component that names the same runtime
   (runtime pack in deps.json, shared framework directory, runtimeconfig) collapses onto one
@@ -25,13 +29,16 @@ from typing import TYPE_CHECKING, Any
 from packageurl import PackageURL
 
 from chainproof.checks.interface import Severity
+from chainproof.vuln import dotnet_framework as netfx
 from chainproof.vuln import versions as ver
 from chainproof.vuln.sbom_input import PROP_BUILD, PROP_INSTALLATION, PROP_UBR, SbomComponent
+from chainproof.vuln.subtypes import NOT_RECORDED, decides, is_hotpatch
 from chainproof.vuln.windows import (
     Installation,
     WindowsBuild,
     normalize_installation,
     parse_os_version,
+    product_key,
     product_names,
     release_name,
 )
@@ -103,6 +110,10 @@ _RUNTIME_RE = re.compile(
     re.IGNORECASE,
 )
 _GO_TOOLCHAIN = re.compile(r"^go\d")
+#: What the SBOM says about .NET Framework (the registry and PE catalogers write these).
+PROP_NDP_RELEASE = "chainproof:windows:ndp-release"
+PROP_CBS_PACKAGE = "chainproof:windows:cbs-package"
+PROP_FRAMEWORK_FILE = "chainproof:pe:dotnet-framework-file"
 _POWERSHELL_NAMES = {"powershell", "pwsh", "microsoft.powershell"}
 
 
@@ -320,14 +331,21 @@ class Matcher:
     def match(self, components: Iterable[SbomComponent]) -> MatchResult:
         result = MatchResult()
         merged: dict[tuple[str, ...], Finding] = {}
+        installed = []
         for component in components:
             result.components += 1
             if not component.installed:
                 result.not_installed += 1
                 continue
+            installed.append(component)
+        os_target = next((t for t in (windows_target(c) for c in installed) if t is not None), None)
+        for component in installed:
             target = windows_target(component)
             if target is not None:
                 self._windows(component, target, merged, result)
+                continue
+            if component.prop(PROP_NDP_RELEASE):
+                self._dotnet_framework(component, os_target, installed, merged, result)
                 continue
             family = _runtime_family(component)
             if family:
@@ -374,17 +392,43 @@ class Matcher:
             )
         rows = self._conn.execute(
             "SELECT cve, kb, fixed_build, build, ubr, severity, cvss_score, exploited, title, "
-            "source_id, product_name FROM msrc_fixes "
+            "source_id, product_name, subtype FROM msrc_fixes "
             "WHERE kind = 'windows' AND product_key = ? AND build = ? ORDER BY ubr",
-            (product.lower(), build.build),
+            (product_key(product), build.build),
         ).fetchall()
         earliest: dict[str, tuple[Any, ...]] = {}
+        hotpatches: dict[str, list[tuple[Any, ...]]] = {}
+        legacy = 0
         for row in rows:
+            if not decides(row[11]):
+                if is_hotpatch(row[11]):
+                    hotpatches.setdefault(row[0], []).append(row)
+                continue
+            legacy += row[11] == NOT_RECORDED
             earliest.setdefault(row[0], row)  # ordered by ubr: the first is the earliest fix
+        inferred = self._hotpatch_only(rows, hotpatches, earliest)
+        if legacy:
+            result.notes.append(
+                f"{product}: {legacy} advisory rows were imported before chainproof stored "
+                "the remediation SubType, so hotpatch rows cannot be told apart: run "
+                "'chainproof db update' (or import the documents again)"
+            )
         for cve, row in earliest.items():
             fixed = WindowsBuild(row[3], row[4])
             if build >= fixed:
                 continue
+            notes = [f"installation assumed: {installation}"] if assumed else []
+            if cve in hotpatches:
+                named = ", ".join(f"KB{h[1]} ({h[2]})" for h in hotpatches[cve])
+                notes.append(
+                    f"hotpatch {named} is not for container images: only the cumulative "
+                    "update fixes an image"
+                )
+            if cve in inferred:
+                notes.append(
+                    "MSRC lists only a hotpatch for this product; the cumulative update of "
+                    "the same month is taken as the fix"
+                )
             finding = Finding(
                 vuln_id=cve,
                 ids=(cve,),
@@ -400,9 +444,116 @@ class Matcher:
                 exploited=bool(row[7]),
                 title=row[8],
                 sources=(f"msrc:{row[9]}",),
-                notes=(f"installation assumed: {installation}",) if assumed else (),
+                notes=tuple(notes),
             )
             _merge(merged, ("windows", release_name(build.build), str(installation), cve), finding)
+
+    @staticmethod
+    def _hotpatch_only(
+        rows: list[tuple[Any, ...]],
+        hotpatches: dict[str, list[tuple[Any, ...]]],
+        earliest: dict[str, tuple[Any, ...]],
+    ) -> set[str]:
+        """CVEs whose only rows are hotpatch rows (2023-May CVE-2023-24898 on Server 2022):
+        decided by the month's cumulative update — the Security Update KB with the most rows
+        for the product in the same document — which ``earliest`` gets in their place."""
+        orphans = [cve for cve in hotpatches if cve not in earliest]
+        if not orphans:
+            return set()
+        counts: dict[str, dict[tuple[Any, ...], int]] = {}
+        for row in rows:
+            if decides(row[11]):
+                per_doc = counts.setdefault(row[9], {})
+                key = (row[1], row[2], row[3], row[4])
+                per_doc[key] = per_doc.get(key, 0) + 1
+        inferred: set[str] = set()
+        for cve in orphans:
+            for hotpatch in hotpatches[cve]:
+                month = counts.get(hotpatch[9])
+                if not month:
+                    continue
+                kb, fixed_build, build, ubr = max(month, key=lambda k: (month[k], k[3]))
+                candidate = (cve, kb, fixed_build, build, ubr, *hotpatch[5:11], "")
+                if cve not in earliest or ubr < earliest[cve][4]:
+                    earliest[cve] = candidate
+                    inferred.add(cve)
+        return inferred
+
+    # --- .NET Framework 4.x ----------------------------------------------------------------
+
+    def _dotnet_framework(
+        self,
+        component: SbomComponent,
+        os_target: tuple[WindowsBuild, Installation, bool] | None,
+        installed: list[SbomComponent],
+        merged: dict[tuple[str, ...], Finding],
+        result: MatchResult,
+    ) -> None:
+        if os_target is None:
+            result.notes.append(
+                f"{component.name} {component.version}: no Windows OS component, so the "
+                ".NET Framework product (which names the Windows release) is unknown"
+            )
+            return
+        build, installation, _ = os_target
+        names = product_names(build.build, installation)
+        try:
+            release = int(component.prop(PROP_NDP_RELEASE))
+        except ValueError:
+            return
+        rollups = [(c.name, c.version) for c in installed if c.prop(PROP_CBS_PACKAGE) and c.version]
+        files = [
+            (c.name, c.version)
+            for c in installed
+            if c.prop(PROP_FRAMEWORK_FILE) == "true" and c.version
+        ]
+        level = netfx.image_level(release, component.version, rollups, files)
+        if level is None or not names:
+            return
+        rows = self._conn.execute(
+            "SELECT cve, kb, fixed_build, build, ubr, framework_build, severity, cvss_score, "
+            "exploited, title, source_id, product_name, subtype FROM msrc_fixes "
+            "WHERE kind = 'dotnet-framework' AND os_product_key = ? AND framework_line = ?",
+            (product_key(names[0]), level.line),
+        ).fetchall()
+        best: dict[str, tuple[Any, ...]] = {}
+        fixed_cves: set[str] = set()
+        for row in rows:
+            if not decides(row[12]):
+                continue
+            order: tuple[int, ...]
+            if row[5] is not None:
+                order, have = (row[5],), level.build >= row[5]
+            else:
+                order, have = (row[3], row[4]), build >= WindowsBuild(row[3], row[4])
+            if have:
+                fixed_cves.add(row[0])  # cumulative: having one fix of the CVE is enough
+                continue
+            previous = best.get(row[0])
+            if previous is None or order < _framework_order(previous):
+                best[row[0]] = row
+        for cve, row in best.items():
+            if cve in fixed_cves:
+                continue
+            fixed = f"4.8.{row[5]}" if level.line != netfx.LINE_47 else f"4.7.{row[5]}"
+            finding = Finding(
+                vuln_id=cve,
+                ids=(cve,),
+                kind="dotnet-framework",
+                component=row[11],
+                version=level.version,
+                purl=component.purl,
+                ecosystem="dotnet-framework",
+                severity=severity_of(row[6], row[7]),
+                cvss_score=row[7],
+                fixed=fixed if row[5] is not None else row[2],
+                kb=f"KB{row[1]}" if row[1] else "",
+                exploited=bool(row[8]),
+                title=row[9],
+                sources=(f"msrc:{row[10]}",),
+                notes=("evidence: " + "; ".join(level.evidence), *level.notes),
+            )
+            _merge(merged, ("dotnet-framework", level.line, names[0], cve), finding)
 
     # --- .NET / PowerShell products in MSRC ---------------------------------------------
 
@@ -517,6 +668,10 @@ class Matcher:
                     sources=(f"osv:{row[8]}",),
                 )
                 _merge(merged, (*base_identity, primary), finding)
+
+
+def _framework_order(row: tuple[Any, ...]) -> tuple[int, ...]:
+    return (row[5],) if row[5] is not None else (row[3], row[4])
 
 
 def _affected(

@@ -7,9 +7,11 @@ Both forms carry the same elements; the JSON form spells enumerations as numbers
 extraction rules below exist once.
 
 Kept: Vendor-Fix remediations of Windows products (``FixedBuild`` ``10.0.B.U`` with a KB),
-and of ``.NET X.Y`` and ``PowerShell X.Y`` (FixedBuild is the product version). Everything
-else (Edge, Office, Mariner RPMs, "Release Notes" rows of other products) is not OS-level and
-is left to the package feeds.
+of ``.NET X.Y`` and ``PowerShell X.Y`` (FixedBuild is the product version), and of .NET
+Framework 4.x on Windows Server releases (see :mod:`chainproof.vuln.dotnet_framework`), each
+with its ``SubType`` (hotpatch rows are stored but never decide: :mod:`chainproof.vuln.subtypes`).
+Everything else (Edge, Office, Mariner RPMs, "Release Notes" rows of other products) is not
+OS-level and is left to the package feeds.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from defusedxml import DefusedXmlException
 
 from chainproof import _jsonutil
 from chainproof.errors import MalformedError
+from chainproof.vuln import dotnet_framework as netfx
 from chainproof.vuln.interface import Feed, FeedBatch, SourceInfo, WindowsFix
-from chainproof.vuln.windows import parse_fixed_build
+from chainproof.vuln.windows import RELEASES, WindowsBuild, parse_fixed_build, product_key
 
 #: A monthly CVRF document is 1-10 MB; refuse anything absurd before parsing.
 MAX_DOCUMENT_BYTES = 128 * 1024 * 1024
@@ -46,6 +49,12 @@ KNOWN_BUILDS = frozenset(
     | {19044, 19045, 20348, 22000, 22621, 22631, 25398, 26100, 26200, 28000}
 )
 
+#: Server product keys (full and Server Core) → their build.
+_SERVER_BUILDS = {
+    product_key(name): build
+    for build, release in RELEASES.items()
+    for name in (release, f"{release} (Server Core installation)")
+}
 _DOTNET_RE = re.compile(r"^\.NET (\d+\.\d+)$")
 _POWERSHELL_RE = re.compile(r"^PowerShell (\d+\.\d+)$")
 _KB_RE = re.compile(r"^(?:KB)?(\d{6,8})$", re.IGNORECASE)
@@ -58,6 +67,7 @@ class _Remediation:
     supercedence: str
     product_ids: list[str]
     fixed_build: str
+    subtype: str = ""
 
 
 @dataclass
@@ -113,7 +123,7 @@ def _from_xml(data: bytes, origin: str) -> _Document:
     if tracking is None:
         raise MalformedError(f"{origin}: CVRF document without DocumentTracking")
     products = {
-        p.get("ProductID", ""): _text(p)
+        p.get("ProductID", ""): " ".join(_text(p).split())
         for p in root.iter()
         if p.tag.endswith("}FullProductName") and p.get("ProductID")
     }
@@ -134,6 +144,7 @@ def _from_xml(data: bytes, origin: str) -> _Document:
                     supercedence=_text(r.find("{*}Supercedence")),
                     product_ids=_ids(r),
                     fixed_build=_text(r.find("{*}FixedBuild")),
+                    subtype=_text(r.find("{*}SubType")),
                 )
             )
         vulns.append(vuln)
@@ -180,7 +191,7 @@ def _walk_products(node: Any, out: dict[str, str]) -> None:
     if isinstance(node, dict):
         for item in _list(node.get("FullProductName")):
             if isinstance(item, dict) and item.get("ProductID"):
-                out[str(item["ProductID"])] = _value(item)
+                out[str(item["ProductID"])] = " ".join(_value(item).split())
         for child in _list(node.get("Branch")) + _list(node.get("Items")):
             _walk_products(child, out)
     elif isinstance(node, list):
@@ -225,6 +236,7 @@ def _from_json(data: bytes, origin: str) -> _Document:
                         supercedence=_value(r.get("Supercedence")),
                         product_ids=_json_ids(r),
                         fixed_build=_value(r.get("FixedBuild")),
+                        subtype=_value(r.get("SubType")),
                     )
                 )
         vulns.append(vuln)
@@ -265,6 +277,8 @@ def _exploited(vuln: _Vulnerability) -> bool:
 
 
 def _classify(product_name: str, fixed_build: str) -> str | None:
+    if product_name.startswith("Microsoft .NET Framework "):
+        return "dotnet-framework" if netfx.parse_product(product_name) else None
     if parse_fixed_build(fixed_build) is not None:
         return "windows"
     if _DOTNET_RE.match(product_name):
@@ -306,18 +320,41 @@ def extract(document: _Document, origin: str) -> FeedBatch:
                 kind = _classify(name, rem.fixed_build)
                 if kind is None:
                     continue
+                fixed_build = rem.fixed_build
+                framework: tuple[str, str, netfx.FrameworkFix] | None = None
                 if kind == "windows":
                     build = parse_fixed_build(rem.fixed_build)
                     if kb_match is None:
                         # "Release Notes" rows of a Windows product carry no KB to report.
                         continue
+                    release_build = _SERVER_BUILDS.get(product_key(name))
+                    if (
+                        build is not None
+                        and release_build is not None
+                        and build.build not in KNOWN_BUILDS
+                    ):
+                        # 2021-Sep gave Server 2019 "10.0.17784.2183" for 17763.2183: the
+                        # product names its release, so a build no Windows has is a typo.
+                        build = WindowsBuild(release_build, build.ubr)
                     if build is None or build.build not in KNOWN_BUILDS:
                         batch.skipped.append(
                             f"{document.id} {vuln.cve}: product {name!r} has FixedBuild "
                             f"{rem.fixed_build} of a build the build table does not know"
                         )
                         continue
-                key = (vuln.cve, pid, rem.fixed_build, rem.description)
+                    fixed_build = str(build)  # "10.0.20348..2762" (2024-Oct) stored as read
+                elif kind == "dotnet-framework":
+                    product = netfx.parse_product(name)
+                    if product is None:  # _classify checked it; keeps mypy informed
+                        continue
+                    fix = netfx.parse_fix(rem.fixed_build, product)
+                    if isinstance(fix, str):
+                        batch.skipped.append(f"{document.id} {vuln.cve}: {name!r}: {fix}")
+                        continue
+                    if fix.os_build is not None:
+                        fixed_build = f"10.0.{fix.os_build}.{fix.os_ubr}"
+                    framework = (product.os_product, product.line, fix)
+                key = (vuln.cve, pid, fixed_build, rem.description)
                 if key in seen:
                     continue
                 seen.add(key)
@@ -329,7 +366,7 @@ def extract(document: _Document, origin: str) -> FeedBatch:
                         product_name=name,
                         kind=kind,
                         kb=kb_match.group(1) if kb_match else "",
-                        fixed_build=rem.fixed_build,
+                        fixed_build=fixed_build,
                         supercedence=rem.supercedence,
                         severity=severities.get(pid, ""),
                         cvss_score=base,
@@ -337,6 +374,10 @@ def extract(document: _Document, origin: str) -> FeedBatch:
                         exploited=exploited,
                         title=vuln.title,
                         published=document.initial_release,
+                        subtype=rem.subtype,
+                        os_product=framework[0] if framework else "",
+                        framework_line=framework[1] if framework else "",
+                        framework_build=framework[2].framework_build if framework else None,
                     )
                 )
     return batch

@@ -147,7 +147,7 @@ def render_cyclonedx(result: MatchResult, target: str) -> str:
         if f.kb or f.fixed:
             vuln["recommendation"] = (
                 f"Install {f.kb} (build {f.fixed})"
-                if f.kb and f.kind == "windows"
+                if f.kb and f.kind in ("windows", "dotnet-framework")
                 else f"Upgrade to {f.fixed or f.kb}"
             )
         if f.vex_status:

@@ -47,6 +47,7 @@ def extract_facts(cvrf_xml: bytes, osv_records: list[bytes]) -> tuple[str, str]:
                 "Supercedence": r.supercedence,
                 "ProductID": [p for p in r.product_ids if p in keep],
                 "Type": 2,
+                "SubType": r.subtype,
                 "FixedBuild": r.fixed_build,
             }
             for r in v.remediations

@@ -105,6 +105,8 @@ def to_fixes(
                 exploited=False,
                 title="",
                 published=row.date,
+                # Only cumulative ("rollup") KBs of the build table get a FixedBuild here.
+                subtype="Security Update",
             )
         )
     conversion.no_kb -= with_kb

@@ -43,7 +43,9 @@ RELEASES: dict[int, str] = {
 _CORE_ONLY = {16299, 17134, 18362, 18363, 19041, 19042, 25398}
 
 _VERSION_RE = re.compile(r"^(?:10\.0\.)?(\d{4,6})(?:\.(\d{1,7}))?$")
-_FIXED_BUILD_RE = re.compile(r"^10\.0\.(\d{4,6})\.(\d{1,7})$")
+#: MSRC has published ``10.0.20348..2762`` (October 2024, every Server 2022 row): the doubled
+#: dot is read as one, since build and UBR are unambiguous.
+_FIXED_BUILD_RE = re.compile(r"^10\.0\.(\d{4,6})\.{1,2}(\d{1,7})$")
 
 
 @dataclass(frozen=True, order=True)
@@ -71,6 +73,15 @@ def parse_fixed_build(text: str) -> WindowsBuild | None:
     if not match:
         return None
     return WindowsBuild(int(match.group(1)), int(match.group(2)))
+
+
+def product_key(name: str) -> str:
+    """How product names are compared: case-folded, runs of white space as one space.
+
+    Until May 2022 MSRC spelled "Windows Server 2016  (Server Core installation)" and the
+    2019 one with two spaces (same ProductID as the one-space spelling used since).
+    """
+    return " ".join(name.split()).casefold()
 
 
 def normalize_installation(text: str) -> Installation | None:

@@ -173,5 +173,9 @@ class DockerArchiveSource(ImageSource):
             raise NotFoundError(f"blob {descriptor.digest} not found in {self.location}")
         return _stream(self._files, entry[0])
 
+    def blob_fingerprint(self, descriptor: Descriptor) -> str | None:
+        entry = self._blobs.get(descriptor.digest)
+        return self._files.fingerprint(entry[0]) if entry is not None else None
+
     def close(self) -> None:
         self._files.close()

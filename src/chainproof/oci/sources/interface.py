@@ -35,6 +35,10 @@ class ImageSource(abc.ABC):
 
     #: Human-readable location used in messages: "oci:/tmp/img", "registry.example/app".
     location: str
+    #: The verified-layer cache the layer pass may consult (``chainproof.layers.cache``);
+    #: set by :func:`chainproof.oci.open.open_target` from ``OpenOptions.layer_cache``.
+    #: Typed ``object``: oci sits below layers and never imports it; the layer pass checks it.
+    layer_cache: object | None = None
 
     @abc.abstractmethod
     def resolve(self) -> tuple[RawManifest, Digest | None]:
@@ -48,6 +52,17 @@ class ImageSource(abc.ABC):
     @abc.abstractmethod
     def open_blob(self, descriptor: Descriptor) -> Iterator[bytes]:
         """Stream a blob's bytes in chunks. Raises NotFoundError if the blob is absent."""
+
+    def blob_fingerprint(self, descriptor: Descriptor) -> str | None:
+        """A cheap token that changes whenever the stored bytes of a blob may have changed.
+
+        Local files: device, inode, size, mtime and ctime (as git's index); the layer cache
+        trusts a verified layer again only while this is unchanged. ``""`` for stores that
+        serve a blob by its digest or not at all (registries). ``None`` (the default) when the
+        source cannot tell: the layer is then always streamed again.
+        """
+        del descriptor
+        return None
 
     def get_tag(self, tag: str) -> RawManifest | None:
         """The manifest a tag of this repository names, or None when there is no such tag.

@@ -43,8 +43,21 @@ class _Files(abc.ABC):
         with self.open(relpath) as handle:
             return handle.read(limit + 1)
 
+    def fingerprint(self, relpath: str) -> str | None:
+        """Identity of the stored bytes (see ``ImageSource.blob_fingerprint``)."""
+        del relpath
+        return None
+
     def close(self) -> None:  # noqa: B027 - directories hold nothing open
         pass
+
+
+def _stat_token(path: Path) -> str | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}"
 
 
 class _DirFiles(_Files):
@@ -67,6 +80,10 @@ class _DirFiles(_Files):
             return self._path(relpath).stat().st_size
         except OSError:
             return None
+
+    def fingerprint(self, relpath: str) -> str | None:
+        token = _stat_token(self._path(relpath))
+        return None if token is None else f"file:{token}"
 
 
 class _TarFiles(_Files):
@@ -100,6 +117,13 @@ class _TarFiles(_Files):
     def size(self, relpath: str) -> int | None:
         member = self._members.get(os.path.normpath(relpath))
         return member.size if member is not None else None
+
+    def fingerprint(self, relpath: str) -> str | None:
+        member = self._members.get(os.path.normpath(relpath))
+        token = _stat_token(self.path)
+        if member is None or token is None:
+            return None
+        return f"archive:{token}:{member.offset_data}"
 
     def names(self) -> list[str]:
         return list(self._members)
@@ -248,6 +272,9 @@ class LayoutSource(ImageSource):
         if self._files.size(path) is None:
             raise NotFoundError(f"blob {descriptor.digest} not found in {self.location}")
         return _stream(self._files, path)
+
+    def blob_fingerprint(self, descriptor: Descriptor) -> str | None:
+        return self._files.fingerprint(_blob_path(descriptor.digest))
 
     def referrers(self, subject: Digest, artifact_type: str = "") -> list[Descriptor]:
         """Manifests in this layout whose ``subject`` is ``subject`` (what ``oras``/cosign

@@ -1,5 +1,7 @@
 """PE files: version resources of ``.exe``/``.dll`` outside ``Windows\\`` (applications),
-and of the OS files whose version tracks the patch level (``ntdll.dll``, ``kernelbase.dll``)."""
+of the OS files whose version tracks the patch level (``ntdll.dll``, ``kernelbase.dll``), and
+of the .NET Framework 4 files whose version tracks its cumulative update (``mscorlib.dll``,
+``System.dll``, ``clr.dll`` under ``Microsoft.NET\\Framework[64]\\v4.0.30319``)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from chainproof.errors import Error
 from chainproof.layers.walker import EntryKind, View
-from chainproof.sbom.interface import FileCataloger
+from chainproof.sbom.interface import FileCataloger, FoundFile
 from chainproof.sbom.model import Component, ComponentType
 from chainproof.windows.pe import version_info
 
@@ -16,10 +18,20 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from chainproof.layers.walker import LayerEntry
-    from chainproof.sbom.interface import CatalogContext, FoundFile
+    from chainproof.sbom.interface import CatalogContext
 
 #: OS binaries whose file version is build.UBR-specific: evidence of the patch level.
 PATCH_LEVEL_FILES = frozenset({"windows/system32/ntdll.dll", "windows/system32/kernelbase.dll"})
+#: .NET Framework 4 files whose FileVersion (``4.8.4690.0 built by: …``) says which framework
+#: cumulative update the image carries (chainproof.vuln.dotnet_framework reads them).
+FRAMEWORK_FILES = frozenset(
+    f"windows/microsoft.net/{bits}/v4.0.30319/{name}"
+    for bits in ("framework64", "framework")
+    for name in ("mscorlib.dll", "system.dll", "clr.dll")
+)
+FRAMEWORK_FILE_PROPERTY = "chainproof:pe:dotnet-framework-file"
+_FRAMEWORK_NAMES = ("/mscorlib.dll", "/system.dll", "/clr.dll")
+_WINSXS = "windows/winsxs/"
 _EXTENSIONS = (".exe", ".dll")
 
 
@@ -29,23 +41,38 @@ class PeVersionCataloger(FileCataloger):
     max_bytes = 128 * 1024 * 1024
 
     def wants(self, entry: LayerEntry) -> bool:
-        if entry.view != View.FILES or entry.kind != EntryKind.FILE:
+        if entry.view != View.FILES or entry.kind not in (EntryKind.FILE, EntryKind.HARDLINK):
             return False
         path = entry.path.casefold()
         if not path.endswith(_EXTENSIONS):
             return False
+        if path in FRAMEWORK_FILES:
+            return True  # often a hard link into WinSxS in real layers
+        if path.startswith(_WINSXS) and path.endswith(_FRAMEWORK_NAMES):
+            # Parsed only so a hard link from Microsoft.NET to this copy is cataloged.
+            return entry.kind == EntryKind.FILE
+        if entry.kind != EntryKind.FILE:
+            return False
         return not path.startswith("windows/") or path in PATCH_LEVEL_FILES
+
+    def accepts(self, found: FoundFile) -> bool:
+        return not found.path.casefold().startswith(_WINSXS)
 
     def parse(self, found: FoundFile, data: bytes) -> Iterator[Component]:
         fields = version_info(data, found.evidence)
         if not fields:
             return
-        os_file = found.path.casefold() in PATCH_LEVEL_FILES
+        path = found.path.casefold()
+        os_file = path in PATCH_LEVEL_FILES or path in FRAMEWORK_FILES or path.startswith(_WINSXS)
         name = fields.get("ProductName") or found.name
         version = fields.get("ProductVersion") or fields.get("FileVersion", "")
         props = [(f"chainproof:pe:{k}", v) for k, v in sorted(fields.items())]
         if os_file:
-            props.append(("chainproof:pe:patch-level-file", "true"))
+            props.append(
+                (FRAMEWORK_FILE_PROPERTY, "true")
+                if path not in PATCH_LEVEL_FILES
+                else ("chainproof:pe:patch-level-file", "true")
+            )
             name = found.name
             version = fields.get("FileVersion", version).split(" ", 1)[0]
         yield Component(

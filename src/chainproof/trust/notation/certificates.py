@@ -1,6 +1,6 @@
 """The Notary Project certificate requirements for a signing chain, on ``cryptography``'s verifier.
 
-What ``cryptography.x509.verification`` can express is left to it (docs/adr/0017): building the
+What ``cryptography.x509.verification`` can express is left to it (docs/adr/0019): building the
 path from the signing certificate to a trust-store anchor, each signature and its algorithm
 (no SHA-1, RSA ≥ 2048 bits, P-256/384/521), ``pathLenConstraint``, name constraints, unknown
 critical extensions, and, through two extension policies, the Notary rules for CA certificates

@@ -13,7 +13,7 @@ from chainproof.checks.interface import Status
 from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
 from chainproof.oci.layout_writer import LayerFile, LayoutWriter, tar_bytes
-from chainproof.verify import verify_image
+from chainproof.pipeline.run import verify_image
 
 
 def _blob(layout: Path, digest: str) -> Path:

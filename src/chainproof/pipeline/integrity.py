@@ -39,12 +39,17 @@ def _layer_result(report: LayerReport) -> CheckResult:
         return CheckResult(
             "integrity.layer", Status.FAIL, Severity.CRITICAL, report.error, evidence
         )
+    cached = " (verified earlier: layer cache)" if report.from_cache else ""
     return CheckResult(
         "integrity.layer",
         Status.PASS,
         Severity.INFO,
-        f"layer {report.index} {descriptor.digest.short()}: digest, size and diff_id match",
-        {**evidence, "uncompressed_size": report.uncompressed_size},
+        f"layer {report.index} {descriptor.digest.short()}: digest, size and diff_id match{cached}",
+        {
+            **evidence,
+            "uncompressed_size": report.uncompressed_size,
+            **({"from_cache": True} if report.from_cache else {}),
+        },
     )
 
 

@@ -1,0 +1,1 @@
+"""The verification pipeline: requirements → checks → one layer pass → policy → verdict."""
