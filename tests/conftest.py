@@ -71,3 +71,19 @@ def _private_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
             os.environ.pop(name, None)
         else:
             os.environ[name] = value
+
+
+#: Ten real monthly CVRF documents (2021-Sep … 2024-Oct), trimmed (tests/vuln/data/msrc).
+MSRC_MONTHS = Path(__file__).parent / "vuln" / "data" / "msrc"
+
+
+@pytest.fixture(scope="session")
+def months_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Those documents imported by chainproof: an advisory database with real MSRC rows."""
+    from chainproof.vuln.db import AdvisoryDB
+    from chainproof.vuln.load import read_path
+
+    path = tmp_path_factory.mktemp("months") / "advisories.db"
+    with AdvisoryDB(path) as db:
+        db.import_batches(read_path(MSRC_MONTHS))
+    return path

@@ -120,16 +120,3 @@ def fixture_db(
 def db(fixture_db: Path) -> Any:
     with AdvisoryDB(fixture_db) as opened:
         yield opened
-
-
-MSRC_MONTHS = DATA / "msrc"
-
-
-@pytest.fixture(scope="session")
-def months_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Ten monthly CVRF documents (2021-Sep … 2024-Oct), trimmed to a few real
-    vulnerabilities each (tests/vuln/data/msrc/SOURCES.md), imported by chainproof."""
-    path = tmp_path_factory.mktemp("months") / "advisories.db"
-    with AdvisoryDB(path) as db:
-        db.import_batches(read_path(MSRC_MONTHS))
-    return path

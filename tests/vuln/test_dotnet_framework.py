@@ -12,9 +12,10 @@ from chainproof.vuln import dotnet_framework as netfx
 from chainproof.vuln.msrc import MsrcCvrfFeed
 from chainproof.vuln.scan import scan_image
 from chainproof.windows.pe import version_info
+from tests.conftest import MSRC_MONTHS
 from tests.hivex import software_base
 from tests.sbom.helpers import write_image
-from tests.vuln.conftest import DATA, MSRC_MONTHS
+from tests.vuln.conftest import DATA
 
 SYSTEM_DLL = DATA / "dotnet-framework" / "System.dll"
 FRAMEWORK64 = "Files/Windows/Microsoft.NET/Framework64/v4.0.30319"

@@ -13,7 +13,7 @@ from chainproof.vuln.matcher import Matcher, MatchResult
 from chainproof.vuln.msrc import MsrcCvrfFeed
 from chainproof.vuln.sbom_input import SbomComponent
 from chainproof.vuln.subtypes import NOT_RECORDED, decides, is_hotpatch, role
-from tests.vuln.conftest import MSRC_MONTHS
+from tests.conftest import MSRC_MONTHS
 
 CORE_2022 = "Windows Server 2022 (Server Core installation)"
 

@@ -64,7 +64,9 @@ def verdict_entry(
             {"id": c.id, "status": str(c.status), "severity": str(c.severity)}
             for c in verdict.failing
         ],
-        "policy_digest": policy_digest,
+        # The verdict names the policy that decided; an explicit digest (admission records
+        # the bundle it serves) takes precedence.
+        "policy_digest": policy_digest or (verdict.policy.digest if verdict.policy else ""),
         "requester": requester,
         "chainproof_version": __version__,
     }

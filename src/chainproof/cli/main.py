@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 COMMAND_MODULES = (
     "chainproof.cli.inspect_cmd",
     "chainproof.cli.verify_cmd",
+    "chainproof.cli.policy_cmd",
     "chainproof.cli.demo_cmd",
     "chainproof.cli.lint_cmd",
     "chainproof.cli.keygen_cmd",

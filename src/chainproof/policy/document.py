@@ -94,8 +94,12 @@ def parse_text(data: bytes, where: str) -> Any:
         raise PolicyError(f"{where}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
     if text.lstrip().startswith("{"):
         from chainproof._jsonutil import loads_bounded
+        from chainproof.errors import MalformedError
 
-        return loads_bounded(text, where, max_bytes=MAX_POLICY_BYTES, max_depth=MAX_DEPTH)
+        try:
+            return loads_bounded(text, where, max_bytes=MAX_POLICY_BYTES, max_depth=MAX_DEPTH)
+        except MalformedError as exc:
+            raise PolicyError(str(exc)) from None
     try:
         documents = list(yaml.load_all(text, Loader=_StrictLoader))
     except yaml.MarkedYAMLError as exc:

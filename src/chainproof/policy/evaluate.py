@@ -45,6 +45,7 @@ def evaluate(
     """Judge ``facts`` (one platform image) against the rules in ``requirements``."""
     rules = [policy.rule(i) for i in requirements.rule_indexes]
     added: list[CheckResult] = []
+    added += _patch_age_results(rules, requirements, facts)
     added += _sbom_results(rules, facts)
     added += _screening_results(policy, facts)
     added += _rego_results(policy, requirements, facts)
@@ -57,6 +58,114 @@ def evaluate(
 def with_controls(results: Iterable[CheckResult]) -> list[CheckResult]:
     return [
         r if r.controls else dataclasses.replace(r, controls=controls_for(r.id)) for r in results
+    ]
+
+
+# -- patch age ----------------------------------------------------------------------------
+
+
+def _installation(facts: ImageFacts) -> str:
+    system = facts.sbom.operating_system if facts.sbom is not None else None
+    value = system.property("chainproof:windows:installation-type") if system else None
+    return value or ""
+
+
+def _patch_age_results(
+    rules: Sequence[Rule], requirements: Requirements, facts: ImageFacts
+) -> list[CheckResult]:
+    limits = [
+        (r.name, r.vulnerabilities.max_patch_age_days)
+        for r in rules
+        if r.vulnerabilities is not None and r.vulnerabilities.max_patch_age_days is not None
+    ]
+    if not limits:
+        return []
+    rule_name, limit = min(limits, key=lambda item: item[1])
+    evidence: dict[str, Any] = {"rule": rule_name, "max_days": limit}
+    if facts.config.get("os") != "windows" or not facts.os_version:
+        return [
+            CheckResult(
+                "policy.patch-age",
+                Status.SKIP,
+                Severity.INFO,
+                "not a Windows image: the maximum patch age applies to Windows OS builds",
+                evidence,
+            )
+        ]
+    from chainproof.errors import Error
+    from chainproof.vuln.patch_level import patch_level
+    from chainproof.vuln.paths import default_path
+
+    database = requirements.vuln.database or default_path()
+    try:
+        level = patch_level(database, facts.os_version, _installation(facts))
+    except Error as exc:
+        # Fail closed: an age that cannot be established is not "young enough".
+        return [
+            CheckResult(
+                "policy.patch-age",
+                Status.ERROR,
+                Severity.HIGH,
+                f"cannot establish the patch age of {facts.os_version}: {exc}",
+                evidence,
+            )
+        ]
+    missing = [u.kb for u in level.missing]
+    evidence.update(
+        product=level.product,
+        build=f"{level.build}.{level.ubr}",
+        installed=level.installed.kb if level.installed else None,
+        newest=level.newest.kb if level.newest else None,
+        newest_released=level.newest.released.isoformat() if level.newest else None,
+        days_behind=level.days_behind,
+        missing=missing,
+    )
+    if level.newest is None:
+        return [
+            CheckResult(
+                "policy.patch-age",
+                Status.ERROR,
+                Severity.HIGH,
+                f"the advisory database knows no cumulative update for {level.product}",
+                evidence,
+            )
+        ]
+    shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
+    if level.days_behind is None:
+        return [
+            CheckResult(
+                "policy.patch-age",
+                Status.FAIL,
+                Severity.HIGH,
+                f"{level.product} build {level.build}.{level.ubr} is older than every cumulative "
+                f"update the database knows (newest {level.newest.kb} of "
+                f"{level.newest.released}); missing {shown}",
+                evidence,
+            )
+        ]
+    if level.days_behind > limit:
+        return [
+            CheckResult(
+                "policy.patch-age",
+                Status.FAIL,
+                Severity.HIGH,
+                f"{level.product} build {level.build}.{level.ubr} is {level.days_behind} days "
+                f"behind {level.newest.kb} ({level.newest.released}), more than the {limit} "
+                f"rule {rule_name} allows; missing {shown}",
+                evidence,
+            )
+        ]
+    installed = level.installed.kb if level.installed else "?"
+    return [
+        CheckResult(
+            "policy.patch-age",
+            Status.PASS,
+            Severity.INFO,
+            f"{level.product} build {level.build}.{level.ubr} ({installed}) is "
+            f"{level.days_behind} days behind the newest cumulative update {level.newest.kb} "
+            f"(limit {limit})",
+            evidence,
+        )
     ]
 
 

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 SCHEMA_ID = "chainproof.policy/v1"
 
 Severity = Literal["critical", "high", "medium", "low", "info"]
-#: A rule name or a check name: short, readable, safe in messages and metric labels.
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"
+"""A rule name or a check name: short, readable, safe in messages and metric labels."""
 Name = Annotated[str, Field(pattern=_NAME_PATTERN)]
 NonEmpty = Annotated[str, Field(min_length=1, max_length=4096)]
 ImagePatternText = Annotated[str, Field(min_length=1, max_length=512)]
@@ -30,7 +30,9 @@ PathText = Annotated[str, Field(min_length=1, max_length=4096)]
 
 class _Model(BaseModel):
     # strict: a YAML string "1" is not a number, "yes" in quotes is not a boolean.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True
+    )
 
 
 class ImageMatch(_Model):
@@ -67,8 +69,8 @@ class NotationTrust(_Model):
     """A Notary Project trust policy (``trustpolicy.json``) and its trust store."""
 
     trust_policy: PathText
-    #: Default: ``truststore/`` beside the trust policy, as notation does.
     trust_store: PathText | None = None
+    """Default: ``truststore/`` beside the trust policy, as notation does."""
 
 
 class Signatures(_Model):
@@ -78,16 +80,16 @@ class Signatures(_Model):
 
     keys: Annotated[list[PathText], Field(max_length=100)] = []
     keyless: Annotated[list[KeylessIdentity], Field(max_length=100)] = []
-    #: Sigstore ``trusted_root.json`` (Fulcio, Rekor, CT logs, TSAs) for keyless and bundles.
     trusted_root: PathText | None = None
+    """Sigstore ``trusted_root.json`` (Fulcio, Rekor, CT logs, TSAs) for keyless and bundles."""
     notation: NotationTrust | None = None
     threshold: Annotated[int, Field(ge=1, le=100)] = 1
-    #: Count only keys and certificates with FIPS 186-5 / FIPS 204 algorithms.
     fips: bool = False
-    #: ``post-quantum``: only ML-DSA or hybrid keys count; ``hybrid``: only hybrid keys.
+    """Count only keys and certificates with FIPS 186-5 / FIPS 204 algorithms."""
     algorithm: Literal["any", "post-quantum", "hybrid"] = "any"
-    #: cosign's --insecure-ignore-tlog: accept key-signed bundles without a log entry.
+    """``post-quantum``: only ML-DSA or hybrid keys count; ``hybrid``: only hybrid keys."""
     ignore_tlog: bool = False
+    """cosign's --insecure-ignore-tlog: accept key-signed bundles without a log entry."""
 
     @model_validator(mode="after")
     def _has_material(self) -> Signatures:
@@ -134,31 +136,34 @@ class Attestation(_Model):
     """An in-toto attestation the image must carry, verified by the rule's signature
     material (or ``signed_by``), and what its predicate must say."""
 
-    #: Predicate type URI, or a short name: slsa-provenance-v1, slsa-provenance-v0.2,
-    #: cyclonedx, spdx, openvex, vuln.
     type: NonEmpty
+    """Predicate type URI, or a short name: slsa-provenance-v1, slsa-provenance-v0.2,
+    cyclonedx, spdx, openvex, vuln.
+    """
     signed_by: Signatures | None = None
-    #: SLSA shortcuts: runDetails.builder.id (v1) / builder.id (v0.2), exact.
     builder_id: NonEmpty | None = None
+    """SLSA shortcuts: runDetails.builder.id (v1) / builder.id (v0.2), exact."""
     build_type: NonEmpty | None = None
-    #: A resolvedDependencies (v1) / materials (v0.2) URI, exact, e.g. git+https://github.com/o/r
     source_repository: NonEmpty | None = None
-    #: The git ref of that dependency (``refs/heads/main``), from its URI's ``@ref`` or annotations.
+    """A resolvedDependencies (v1) / materials (v0.2) URI, exact, e.g. git+https://github.com/o/r"""
     source_ref: NonEmpty | None = None
+    """The git ref of that dependency (``refs/heads/main``), from its URI's ``@ref`` or annotations.
+    """
     conditions: Annotated[list[Condition], Field(max_length=100)] = []
-    #: Rego modules whose ``deny`` set is evaluated with the statement as input.
     rego: Annotated[list[PathText], Field(max_length=50)] = []
+    """Rego modules whose ``deny`` set is evaluated with the statement as input."""
 
 
 class Vulnerabilities(_Model):
     fail_on: Severity = "high"
     ignore_unfixed: bool = False
     vex: Annotated[list[PathText], Field(max_length=100)] = []
-    #: A Windows image whose OS build is more than this many days behind the newest
-    #: cumulative update the database knows for its release fails, naming the missing KBs.
     max_patch_age_days: Annotated[int, Field(ge=0, le=36500)] | None = None
-    #: The advisory database; default: the user data directory (``chainproof db update``).
+    """A Windows image whose OS build is more than this many days behind the newest
+    cumulative update the database knows for its release fails, naming the missing KBs.
+    """
     database: PathText | None = None
+    """The advisory database; default: the user data directory (``chainproof db update``)."""
 
 
 class ComponentRule(_Model):
@@ -167,8 +172,8 @@ class ComponentRule(_Model):
     name: NonEmpty | None = None
     purl: NonEmpty | None = None
     ecosystem: NonEmpty | None = None
-    #: Denied only when the component's version is lower than this one.
     below: NonEmpty | None = None
+    """Denied only when the component's version is lower than this one."""
     reason: NonEmpty | None = None
 
     @model_validator(mode="after")
@@ -179,13 +184,13 @@ class ComponentRule(_Model):
 
 
 class Licenses(_Model):
-    #: SPDX license ids (or expressions' ids) that fail the image.
     deny: Annotated[list[NonEmpty], Field(max_length=1000)] = []
+    """SPDX license ids (or expressions' ids) that fail the image."""
 
 
 class Sbom(_Model):
-    #: The SBOM must have been built (the sbom.* check ran and cataloged components).
     required: bool = False
+    """The SBOM must have been built (the sbom.* check ran and cataloged components)."""
     deny: Annotated[list[ComponentRule], Field(max_length=1000)] = []
     licenses: Licenses | None = None
 
@@ -201,15 +206,15 @@ class BaseImage(_Model):
     """The image's lower layers must be those of a base image from ``allowed``."""
 
     allowed: Annotated[list[ImagePatternText], Field(min_length=1, max_length=1000)]
-    #: An image that declares no base (no ``org.opencontainers.image.base.name``) fails.
     required: bool = True
+    """An image that declares no base (no ``org.opencontainers.image.base.name``) fails."""
 
 
 class Windows(_Model):
     """Hardening checks read from the image's registry hives (``docs/windows-hardening.md``)."""
 
-    #: Checks whose insecure value fails the image; the others warn. ``all`` for every one.
     enforce: Literal["all"] | Annotated[list[Name], Field(max_length=100)] = []
+    """Checks whose insecure value fails the image; the others warn. ``all`` for every one."""
     skip: Annotated[list[Name], Field(max_length=100)] = []
 
 
@@ -217,8 +222,8 @@ class Rule(_Model):
     name: Name
     description: str = ""
     match: ImageMatch
-    #: The reference must carry ``@sha256:…`` (a tag alone can move).
     require_digest: bool = False
+    """The reference must carry ``@sha256:…`` (a tag alone can move)."""
     signatures: Signatures | None = None
     attestations: Annotated[list[Attestation], Field(max_length=100)] = []
     vulnerabilities: Vulnerabilities | None = None
@@ -252,18 +257,18 @@ class Screening(_Model):
     """Deny-lists of entities (the U.S. Consolidated Screening List format, CSV or JSON)."""
 
     lists: Annotated[list[PathText], Field(min_length=1, max_length=20)]
-    #: What is compared with the lists: signer identities, the vendor/authors labels.
     identities: list[Literal["signer", "labels"]] = ["signer", "labels"]
+    """What is compared with the lists: signer identities, the vendor/authors labels."""
 
 
 class Waiver(_Model):
     """An accepted exception: a failing result it matches turns into a warning until it
     expires. ``reason`` and ``expires`` are mandatory."""
 
-    #: A check id or glob (``vuln.windows-os``, ``windows.*``).
     check: Annotated[str, Field(min_length=1, max_length=128)]
-    #: For vulnerability results: the CVE or advisory id (exact, case-insensitive).
+    """A check id or glob (``vuln.windows-os``, ``windows.*``)."""
     vulnerability: NonEmpty | None = None
+    """For vulnerability results: the CVE or advisory id (exact, case-insensitive)."""
     images: Annotated[list[ImagePatternText], Field(min_length=1, max_length=1000)] = ["*"]
     reason: Annotated[str, Field(min_length=1, max_length=4096)]
     expires: Annotated[dt.date, Field(strict=False)]
@@ -275,19 +280,26 @@ class PolicyDocument(_Model):
     schema_id: Literal["chainproof.policy/v1"] = Field(alias="schema")
     name: Name
     description: str = ""
-    #: ``all`` (as Kyverno): every rule whose match holds applies and must pass.
-    #: ``first``: only the first matching rule, in file order, applies.
     matching: Literal["all", "first"] = "all"
-    #: What happens to an image no rule matches.
+    """``all`` (as Kyverno): every rule whose match holds applies and must pass.
+    ``first``: only the first matching rule, in file order, applies.
+    """
     unmatched: Literal["deny", "allow"] = "deny"
+    """What happens to an image no rule matches."""
     registries: Registries | None = None
     screening: Screening | None = None
     rules: Annotated[list[Rule], Field(max_length=10000)] = []
     waivers: Annotated[list[Waiver], Field(max_length=10000)] = []
-    #: Rego modules evaluated for every image.
     rego: Annotated[list[PathText], Field(max_length=200)] = []
+    """Rego modules evaluated for every image."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
 
     @model_validator(mode="after")
     def _unique_rule_names(self) -> PolicyDocument:

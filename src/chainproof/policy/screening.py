@@ -96,6 +96,8 @@ _COMPANY_FORMS = frozenset(
         "of",
     )
 )
+# Cyrillic spellings of the Russian forms (OOO, OAO, ZAO, PAO, AO, IP) as written natively.
+_COMPANY_FORMS |= frozenset(("ооо", "оао", "зао", "пао", "ао", "ип"))  # noqa: RUF001
 _PUNCTUATION = re.compile(r"[^\w\s]|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
 
