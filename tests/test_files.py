@@ -17,7 +17,7 @@ def test_reads_a_regular_file_up_to_the_limit(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     path.write_bytes(b"x" * 10)
     assert read_bounded(path, "key file", 10) == b"x" * 10
-    with pytest.raises(MalformedError, match=r"key file .* larger than the 9-byte limit"):
+    with pytest.raises(MalformedError, match=r"key file .* exceeds the 9-byte limit"):
         read_bounded(path, "key file", 9)
 
 

@@ -64,7 +64,7 @@ def read_bounded(path: str | Path, what: str, limit: int) -> bytes:
         except OSError as exc:
             raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
     if len(data) > limit:
-        raise MalformedError(f"{what} {path} is larger than the {limit}-byte limit")
+        raise MalformedError(f"{what} {path} exceeds the {limit}-byte limit")
     return data
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from chainproof import __version__
+from chainproof._version import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from chainproof import __version__
+from chainproof._version import __version__
 from chainproof.report import sarif
 
 if TYPE_CHECKING:
