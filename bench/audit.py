@@ -198,11 +198,10 @@ def w_peer_proofs(path: str, samples: int) -> dict[str, Any]:
 
 def w_cp_verify(spec: str) -> dict[str, Any]:
     from chainproof.audit import open_log
-    from chainproof.audit.verify import verify_log
 
     with open_log(spec) as log:
         t = time.perf_counter()
-        report = verify_log(log, log.trusted_verifiers())
+        report = log.verify(log.trusted_verifiers())
         elapsed = time.perf_counter() - t
     assert report.ok, report.findings[:3]
     return {"entries": report.entries, "seconds": elapsed, "per_s": report.entries / elapsed}

@@ -43,17 +43,13 @@ from tests.trust.memsource import MemorySource
 
 from chainproof.oci.digest import Digest
 from chainproof.oci.sources.interface import ImageSource, RawManifest
-from chainproof.trust import sigstore_bundle
-from chainproof.trust.cosign import CosignSignatures
+from chainproof.trust.cosign.verify import CosignSignatures
 from chainproof.trust.interface import IdentityRule, TrustInputs
-from chainproof.trust.keys import load_key
-from chainproof.trust.notation import (
-    ARTIFACT_TYPE,
-    COSE_MEDIA_TYPE,
-    JWS_MEDIA_TYPE,
-    NotationSignatures,
-)
-from chainproof.trust.sigstore_bundle import BUNDLE_ARTIFACT_TYPE, SigstoreBundles
+from chainproof.trust.keys.registry import load_key
+from chainproof.trust.notation.envelope import ARTIFACT_TYPE, COSE_MEDIA_TYPE, JWS_MEDIA_TYPE
+from chainproof.trust.notation.verify import NotationSignatures
+from chainproof.trust.sigstore import verifier as sigstore_verifier
+from chainproof.trust.sigstore.bundle import BUNDLE_ARTIFACT_TYPE, SigstoreBundles
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -165,7 +161,7 @@ def _run(rounds: int, tmp: Path) -> None:
 
     def all_formats(cold: bool) -> int:
         if cold:
-            sigstore_bundle.clear_caches()
+            sigstore_verifier.clear_caches()
         dump = DumpSource(dump_root) if cold else warm_dump
         bundles = _bundle_source() if cold else warm_bundles
         count = 0
@@ -233,9 +229,9 @@ def _signing(rounds: int, tmp: Path) -> None:
     keyless (Fulcio + Rekor over the network). The floor is one ECDSA-P256 signature.
     """
     from chainproof.demo.sample import SAMPLE_TAG, build_sample
-    from chainproof.trust.publish import sign_reference
-    from chainproof.trust.sign import sign_image
-    from chainproof.trust.signing import generate_key
+    from chainproof.trust.cosign.sign import sign_image
+    from chainproof.trust.keys.private import generate_key
+    from chainproof.trust.publishing.publish import sign_reference
 
     print("signing (ECDSA-P256; the count is signatures):")
     key = generate_key()
@@ -346,13 +342,13 @@ def _registry_image(tmp: Path) -> tuple[Any, str, dict[str, Any]]:
     from chainproof.demo.sample import SAMPLE_TAG, build_sample
     from chainproof.oci.open import OpenOptions
     from chainproof.oci.registry.options import RegistryOptions
-    from chainproof.trust.publish import (
+    from chainproof.trust.keys.private import SigningKey, generate, generate_hybrid, public_pem
+    from chainproof.trust.notation.sign import NotationSigner
+    from chainproof.trust.publishing.publish import (
         sign_reference,
         sign_reference_bundle,
         sign_reference_notation,
     )
-    from chainproof.trust.sign_notation import NotationSigner
-    from chainproof.trust.signing import SigningKey, generate, generate_hybrid, public_pem
 
     registry = _servers.start_registry(tmp / "registry")
     build_sample(tmp / "sample")

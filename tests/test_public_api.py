@@ -68,7 +68,7 @@ def test_import_is_cheap() -> None:
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    assert loaded.strip() == "['chainproof']"
+    assert loaded.strip() == "['chainproof', 'chainproof._version']"
 
 
 def test_verify_through_the_public_api(tmp_path: Path) -> None:

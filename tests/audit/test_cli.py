@@ -143,11 +143,11 @@ def test_export_and_prune(cli: Run, tmp_path: Path, ed_key: Path, pubkey: Path) 
     [
         (("audit", "show", "--log", "/nonexistent/audit.db"), "does not exist"),
         (("audit", "prune", "--log", "{log}", "--older-than", "half a year"), "duration"),
-        (("audit", "verify", "--proof", "/nonexistent.json", "--key", "{key}"), "cannot read"),
+        (("audit", "verify", "--proof", "/nonexistent.json", "--key", "{key}"), "no such file"),
         (("audit", "verify", "--log", "{log}", "--key", "nobody+deadbeef+AAAA"), "not supported"),
         (("audit", "show", "--log", "{log}", "--entry", "999"), "not in the log"),
         (("audit", "verify", "--log", "{log}", "--proof", "x"), "exactly one"),
-        (("audit", "init", "--log", "{log}", "--key", "/nonexistent.pem"), "does not exist"),
+        (("audit", "init", "--log", "{log}", "--key", "/nonexistent.pem"), "no such file"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(
@@ -185,4 +185,4 @@ def test_auditor_without_private_key_uses_printed_vkey(
     code, out, _ = cli("audit", "show", "--log", spec)
     assert code == 0
     code, _, err = cli("audit", "checkpoint", "--log", spec)
-    assert code == 2 and "does not exist" in err
+    assert code == 2 and "no such file" in err

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from chainproof.audit import init_log, open_log
-from chainproof.audit.verify import verify_log
 from tests.audit import _workers
 
 _CTX = multiprocessing.get_context("spawn")
@@ -34,7 +33,7 @@ def _run_writers(spec: str, batch: int) -> None:
 
 def _check_complete(spec: str, key: Path) -> None:
     with open_log(spec, key_path=str(key)) as log:
-        report = verify_log(log, log.trusted_verifiers())
+        report = log.verify(log.trusted_verifiers())
         assert report.ok, report.findings
         (shard,) = log.shards()
         assert shard.size == 1 + WRITERS * PER_WRITER  # shard-start + every verdict
@@ -74,11 +73,11 @@ def _die_inside_append(spec: str, key: Path) -> None:
     proc.join(timeout=60)
     assert proc.exitcode == -signal.SIGKILL
     with open_log(spec) as log:
-        report = verify_log(log, log.trusted_verifiers())
+        report = log.verify(log.trusted_verifiers())
         assert report.ok, report.findings
         assert log.shards()[0].size == 2  # the half-written append left nothing behind
         log.append([{"schema": "chainproof.audit.entry/v1", "time": "2026-01-10T12:00:01.000Z"}])
-        assert verify_log(log, log.trusted_verifiers()).ok
+        assert log.verify(log.trusted_verifiers()).ok
 
 
 def test_sqlite_killed_inside_append_transaction(tmp_path: Path, ed_key: Path) -> None:
@@ -109,7 +108,7 @@ def _kill_busy_writer(spec: str, key: Path) -> None:
         os.kill(proc.pid, signal.SIGKILL)
         proc.join(timeout=30)
     with open_log(spec) as log:
-        report = verify_log(log, log.trusted_verifiers())
+        report = log.verify(log.trusted_verifiers())
         assert report.ok, report.findings
         assert (log.shards()[0].size - 1) % 20 == 0  # only whole batches survive
 
@@ -132,6 +131,6 @@ def test_postgres_tamper_detected(pg_url: str, ed_key: Path) -> None:
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("DELETE FROM audit_entries WHERE idx = 12")
     with open_log(pg_url, key_path=str(ed_key)) as log:
-        report = verify_log(log, log.trusted_verifiers())
+        report = log.verify(log.trusted_verifiers())
     assert report.first is not None
     assert (report.first.kind, report.first.index) == ("missing-entry", 12)

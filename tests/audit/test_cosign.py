@@ -30,7 +30,7 @@ from chainproof.audit.note import (
     parse_note,
     parse_vkey,
 )
-from chainproof.audit.verify import verify_bundle, verify_log
+from chainproof.audit.verify import verify_bundle
 from chainproof.errors import InputError, IntegrityError, MalformedError
 from tests.audit.conftest import T0, make_verdict, write_key
 
@@ -138,7 +138,7 @@ def test_every_checkpoint_carries_both_signatures(
             assert [s.name for s in sigs] == [ORIGIN, ORIGIN]
             assert len(sigs[1].signature) == 8 + 2420
             assert sigs[0].key_id != sigs[1].key_id
-        report = verify_log(log, _keys(ed_key, pq_key))
+        report = log.verify(_keys(ed_key, pq_key))
         assert report.ok and report.checkpoints == 3, report.findings
         bundle = log.inclusion_proof(5)
     # A proof verifies with the classic key, the PQ key alone, or both.
@@ -188,13 +188,13 @@ def test_cosignature_tampering_is_detected(
     _log(db, ed_key, pq_key)
     _rewrite_note(db, 8, edit)
     with open_log(db, key_path="", cosign_key_path="") as log:
-        report = verify_log(log, _keys(ed_key, pq_key))
+        report = log.verify(_keys(ed_key, pq_key))
         assert report.first is not None
         assert (report.first.kind, report.first.index) == (kind, 7)
         assert len(report.findings) == 1
         if kind == "missing-cosignature":
             # Not required by whoever trusts only the classic key (signed-note semantics).
-            assert verify_log(log, _keys(ed_key, pq_key)[:1]).ok
+            assert log.verify(_keys(ed_key, pq_key)[:1]).ok
 
 
 def test_stripped_signatures_fail_a_proof(tmp_path: Path, ed_key: Path, pq_key: Path) -> None:
@@ -262,7 +262,7 @@ def test_cli_keygen_installs_keys_in_a_log(
     with open_log(db) as log:
         note = log.checkpoint(T0)
         assert len(parse_note(note).signatures) == 2
-        assert verify_log(log, log.trusted_verifiers()).ok
+        assert log.verify(log.trusted_verifiers()).ok
 
 
 @pytest.mark.integration
@@ -273,7 +273,7 @@ def test_postgres_cosigned_log_and_stripped_cosignature(
 
     _log(pg_url, ed_key, pq_key, count=9)
     with open_log(pg_url) as log:
-        assert verify_log(log, _keys(ed_key, pq_key)).checkpoints == 2
+        assert log.verify(_keys(ed_key, pq_key)).checkpoints == 2
     with psycopg.connect(pg_url, autocommit=True) as conn:
         row = conn.execute("SELECT note FROM audit_checkpoints WHERE size = 4").fetchone()
         assert row is not None
@@ -282,7 +282,7 @@ def test_postgres_cosigned_log_and_stripped_cosignature(
             (_strip_cosignature(row[0]),),
         )
     with open_log(pg_url) as log:
-        report = verify_log(log, _keys(ed_key, pq_key))
+        report = log.verify(_keys(ed_key, pq_key))
     assert report.first is not None
     assert (report.first.kind, report.first.index) == ("missing-cosignature", 3)
 
@@ -305,9 +305,9 @@ def test_cosignature_key_added_later(tmp_path: Path, ed_key: Path, pq_key: Path)
     init_log(db, cosign_key_path=str(pq_key)).close()
     record_verdict(db, make_verdict(9), now=T0 + timedelta(days=100))
     with open_log(db) as log:
-        report = verify_log(log, _keys(ed_key, pq_key))
+        report = log.verify(_keys(ed_key, pq_key))
         kinds = {f.kind for f in report.findings}
         assert kinds == {"missing-cosignature"}  # the January/February final checkpoints
-        assert verify_log(log, _keys(ed_key, pq_key)[:1]).ok
+        assert log.verify(_keys(ed_key, pq_key)[:1]).ok
         with pytest.raises(IntegrityError, match=r"refusing to prune .*lacks the ML-DSA-44"):
             log.prune(timedelta(days=30), T0 + timedelta(days=120))

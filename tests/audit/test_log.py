@@ -17,7 +17,7 @@ from chainproof.audit.entries import canonical, verdict_entry
 from chainproof.audit.log import AuditLog
 from chainproof.audit.merkle import leaf_hash
 from chainproof.audit.note import Signer, load_private_key, open_note
-from chainproof.audit.verify import verify_bundle, verify_export, verify_log
+from chainproof.audit.verify import verify_bundle, verify_export
 from chainproof.errors import IntegrityError, NotFoundError, UsageError
 from tests.audit.conftest import T0, make_verdict
 
@@ -63,7 +63,7 @@ def test_entry_format_is_canonical_and_complete(db: str, ed_key: Path) -> None:
 
 def test_clean_log_verifies_and_checkpoints_are_signed(db: str, ed_key: Path) -> None:
     with _filled(db, ed_key) as log:
-        report = verify_log(log, log.trusted_verifiers())
+        report = log.verify(log.trusted_verifiers())
         assert report.ok, report.findings
         assert report.entries == 20
         cps = log.checkpoints(log.shard(None))
@@ -75,7 +75,7 @@ def test_clean_log_verifies_and_checkpoints_are_signed(db: str, ed_key: Path) ->
 
 def test_ecdsa_key_works_end_to_end(db: str, ec_key: Path) -> None:
     with _filled(db, ec_key) as log:
-        assert verify_log(log, log.trusted_verifiers()).ok
+        assert log.verify(log.trusted_verifiers()).ok
         bundle = log.inclusion_proof(3)
         assert verify_bundle(bundle, log.trusted_verifiers())["leaf_index"] == 3
 
@@ -121,14 +121,14 @@ def test_monthly_shards_chain_prune_and_stay_verifiable(db: str, ed_key: Path) -
             assert b.first_index == a.first_index + a.size
             cps = log.checkpoints(a)
             assert cps[-1].size == a.size  # final checkpoint at freeze
-        assert verify_log(log, log.trusted_verifiers()).ok
+        assert log.verify(log.trusted_verifiers()).ok
         now = T0 + timedelta(days=300)
         note, pruned = log.prune(timedelta(days=180), now)
         assert note is not None
         assert [s.period for s in pruned] == ["2026-01", "2026-02", "2026-03", "2026-04"]
         text = open_note(note, log.trusted_verifiers()).text
         assert text.startswith("chainproof.audit/prune/v1\n")
-        report = verify_log(log, log.trusted_verifiers())
+        report = log.verify(log.trusted_verifiers())
         assert report.ok, report.findings
         assert report.prune_records == 1
         # Pruned entries are gone; survivors keep their global numbers.
@@ -178,7 +178,7 @@ def _tamper(db: str, *statements: tuple[str, tuple[object, ...]]) -> None:
 
 def _first(db: str, key: Path) -> tuple[str, int | None]:
     with open_log(db, key_path=str(key)) as log:
-        report = verify_log(log, log.trusted_verifiers())
+        report = log.verify(log.trusted_verifiers())
     assert not report.ok
     first = report.first
     assert first is not None
@@ -331,7 +331,7 @@ def test_unknown_verifier_key_reports_every_checkpoint(
     db: str, ed_key: Path, other_key: Path
 ) -> None:
     with _filled(db, ed_key) as log:
-        report = verify_log(log, [Signer(ORIGIN, load_private_key(other_key, ORIGIN).key).verifier])
+        report = log.verify([Signer(ORIGIN, load_private_key(other_key, ORIGIN).key).verifier])
     assert not report.ok
     assert {f.kind for f in report.findings} == {"unknown-key"}
     assert len(report.findings) == 4
@@ -367,12 +367,12 @@ def test_lagging_clock_never_reopens_a_frozen_shard(db: str, ed_key: Path) -> No
         # Appends from a clock ahead of it then go to the newest shard as usual.
         record_verdict(db, make_verdict(3), now=T0 - timedelta(days=1))
         assert len(log.shards()) == 2
-        assert verify_log(log, log.trusted_verifiers()).ok
+        assert log.verify(log.trusted_verifiers()).ok
 
 
 def test_empty_log_verifies(db: str, ed_key: Path) -> None:
     with init_log(db, key_path=str(ed_key)) as log:
-        report = verify_log(log, log.trusted_verifiers())
+        report = log.verify(log.trusted_verifiers())
     assert report.ok and report.entries == 0
 
 

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from chainproof.audit import merkle
 from chainproof.errors import Error, IntegrityError, MalformedError
+from tests.conftest import SHARED_FIXTURES
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "tlog"
+VECTORS = SHARED_FIXTURES / "tlog"
 MERKLE_VECTORS = sorted((VECTORS / "transparency-dev-merkle").rglob("*.json"))
 
 

@@ -212,3 +212,16 @@ def test_verify_checks_selects_families(
     code, _, err = _run(capsys, "verify", "--checks", "nonsense", f"oci:{windows_layout}")
     assert code == 2
     assert "unknown check family nonsense" in err
+
+
+def test_demo_writes_the_sample_layout_and_never_over_a_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "layout"
+    code, out, _ = _run(capsys, "demo", "--write-sample", str(target))
+    assert code == 0 and f"oci:{target}:ltsc2022" in out
+    assert [p.name for p in tmp_path.iterdir()] == ["layout"]  # no scratch left beside it
+    code, out, _ = _run(capsys, "verify", f"oci:{target}:ltsc2022", "--format", "json")
+    assert code == 0 and json.loads(out)["verdict"] == "pass"
+    code, _, err = _run(capsys, "demo", "--write-sample", str(target))
+    assert code == 2 and "exists" in err

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from chainproof.demo.sample import SAMPLE_TAG, build_sample
-from chainproof.trust.publish import attest_reference, sign_reference
-from chainproof.trust.signing import generate_key, public_pem
+from chainproof.trust.keys.private import generate_key, public_pem
+from chainproof.trust.publishing.publish import attest_reference, sign_reference
 
 if TYPE_CHECKING:
     from pathlib import Path

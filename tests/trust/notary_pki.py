@@ -78,6 +78,7 @@ def make_jws(
     target: Descriptor,
     *,
     signing_authority: bool = False,
+    signing_time: str = "2026-05-01T10:00:00Z",
 ) -> bytes:
     """A Notation JWS envelope (ES256, raw r‖s) over ``target``, with ``chain`` as x5c."""
     header: dict[str, object] = {
@@ -85,7 +86,7 @@ def make_jws(
         "crit": ["io.cncf.notary.signingScheme"],
         "cty": "application/vnd.cncf.notary.payload.v1+json",
         "io.cncf.notary.signingScheme": "notary.x509",
-        "io.cncf.notary.signingTime": "2026-05-01T10:00:00Z",
+        "io.cncf.notary.signingTime": signing_time,
     }
     if signing_authority:
         header["io.cncf.notary.signingScheme"] = "notary.x509.signingAuthority"

@@ -10,11 +10,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chainproof.oci.digest import Digest
-from chainproof.trust.cosign import DSSE_MEDIA_TYPE, CosignAttestations, attachment_tag
-from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
+from chainproof.trust.cosign.verify import DSSE_MEDIA_TYPE, CosignAttestations, attachment_tag
+from chainproof.trust.envelopes.dsse import INTOTO_PAYLOAD_TYPE, pae
 from chainproof.trust.interface import IdentityRule, TrustInputs
-from chainproof.trust.keys import VerificationKey
-from chainproof.trust.sigstore_bundle import BUNDLE_ARTIFACT_TYPE, SigstoreBundles
+from chainproof.trust.keys.model import VerificationKey
+from chainproof.trust.sigstore.bundle import BUNDLE_ARTIFACT_TYPE, SigstoreBundles
 from tests.trust.memsource import MemorySource
 
 if TYPE_CHECKING:

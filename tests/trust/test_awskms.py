@@ -8,11 +8,11 @@ import pytest
 
 from chainproof.errors import MalformedError, NotFoundError
 from chainproof.oci.digest import Digest
-from chainproof.trust.awskms import parse_uri
-from chainproof.trust.cosign import CosignAttestations, CosignSignatures
+from chainproof.trust.cosign.sign import attest_image, sign_image
+from chainproof.trust.cosign.verify import CosignAttestations, CosignSignatures
 from chainproof.trust.interface import TrustInputs
-from chainproof.trust.keys import load_key, load_signer
-from chainproof.trust.sign import attest_image, sign_image
+from chainproof.trust.keys.awskms import parse_uri
+from chainproof.trust.keys.registry import load_key, load_signer
 from tests.trust.memsource import MemorySource
 
 if TYPE_CHECKING:

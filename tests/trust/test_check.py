@@ -17,8 +17,8 @@ from chainproof.oci.digest import Digest
 from chainproof.oci.image import PlatformImage
 from chainproof.oci.model import Index, parse_config, parse_manifest
 from chainproof.trust.check import SHARED_ATTESTATIONS, AttestationCheck, SignatureCheck
-from chainproof.trust.cosign import DSSE_MEDIA_TYPE, SIMPLESIGNING_MEDIA_TYPE, attachment_tag
-from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
+from chainproof.trust.cosign.verify import DSSE_MEDIA_TYPE, SIMPLESIGNING_MEDIA_TYPE, attachment_tag
+from chainproof.trust.envelopes.dsse import INTOTO_PAYLOAD_TYPE, pae
 from tests.trust.dumpsource import DumpSource
 from tests.trust.flagconfig import Case, case, run, trust_config
 from tests.trust.memsource import MemorySource
@@ -263,8 +263,8 @@ def test_cosign_v3_sign_statement_counts_as_signature(
     """A verified bundle whose statement is cosign v3's "sign" predicate is a signature, not an
     attestation; other predicates are attestations."""
     from chainproof.trust import check as check_module
+    from chainproof.trust.envelopes.intoto import COSIGN_SIGN_PREDICATE
     from chainproof.trust.interface import SignatureFormat, SignatureVerification, TrustInputs
-    from chainproof.trust.intoto import COSIGN_SIGN_PREDICATE
 
     class Bundles(SignatureFormat):
         name = "sigstore-bundle"

@@ -9,9 +9,9 @@ import pytest
 
 from chainproof.errors import SignatureError
 from chainproof.oci.digest import Digest
-from chainproof.trust.cosign import CosignSignatures, attachment_tag, check_simplesigning
+from chainproof.trust.cosign.verify import CosignSignatures, attachment_tag, check_simplesigning
 from chainproof.trust.interface import IdentityRule, TrustInputs
-from chainproof.trust.keys import load_key
+from chainproof.trust.keys.registry import load_key
 from tests.trust.dumpsource import DumpSource
 
 if TYPE_CHECKING:

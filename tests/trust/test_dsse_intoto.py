@@ -11,9 +11,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from chainproof.errors import MalformedError
-from chainproof.trust.dsse import pae, parse_envelope, verify_envelope
-from chainproof.trust.intoto import parse_statement, predicate_kind
-from chainproof.trust.keys import VerificationKey, load_key
+from chainproof.trust.envelopes.dsse import pae, parse_envelope, verify_envelope
+from chainproof.trust.envelopes.intoto import parse_statement, predicate_kind
+from chainproof.trust.keys.model import VerificationKey
+from chainproof.trust.keys.registry import load_key
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -12,15 +12,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from chainproof.errors import UsageError
 from chainproof.trust.fips import backend_fips_enabled, refusal
-from chainproof.trust.keys import VerificationKey
-from chainproof.trust.notation import (
-    JWS_MEDIA_TYPE,
-    TrustPolicy,
-    TrustStore,
-    parse_envelope,
-    verify_envelope,
-)
-from chainproof.trust.signing import SigningKey, generate
+from chainproof.trust.keys.model import VerificationKey
+from chainproof.trust.keys.private import SigningKey, generate
+from chainproof.trust.notation.envelope import JWS_MEDIA_TYPE, parse_envelope
+from chainproof.trust.notation.trustpolicy import TrustPolicy
+from chainproof.trust.notation.truststore import TrustStore
+from chainproof.trust.notation.verify import verify_envelope
 from tests.trust.flagconfig import trust_config
 
 if TYPE_CHECKING:

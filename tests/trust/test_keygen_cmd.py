@@ -9,8 +9,8 @@ import pytest
 
 from chainproof.cli import keygen_cmd
 from chainproof.errors import UsageError
-from chainproof.trust.keys import load_key
-from chainproof.trust.signing import decrypt_private_key
+from chainproof.trust.keys.private import decrypt_private_key
+from chainproof.trust.keys.registry import load_key
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -61,3 +61,23 @@ def test_keygen_without_password_source(tmp_path: Path, monkeypatch: pytest.Monk
     args = _parse(["--output-key-prefix", str(tmp_path / "k")])
     with pytest.raises(UsageError, match="no password"):
         args.handler(args)
+
+
+def test_keygen_writes_all_files_or_none(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COSIGN_PASSWORD", "s3cret")
+    prefix = tmp_path / "cosign"
+    (tmp_path / "cosign.pub").write_bytes(b"someone's public key")
+    args = _parse(_hybrid(prefix))
+    with pytest.raises(UsageError, match=r"cosign\.pub exists"):
+        args.handler(args)
+    # Before, cosign.key and cosign.mldsa.key were written before the .pub was refused.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cosign.pub"]
+    assert (tmp_path / "cosign.pub").read_bytes() == b"someone's public key"
+    forced = _parse([*_hybrid(prefix), "--force"])
+    assert forced.handler(forced) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["cosign.key", "cosign.mldsa.key", "cosign.pub"]
+
+
+def _hybrid(prefix: Path) -> list[str]:
+    return ["--output-key-prefix", str(prefix), "--algorithm", "hybrid-ecdsa-p256-mldsa-65"]

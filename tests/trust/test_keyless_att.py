@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chainproof.oci.digest import Digest
-from chainproof.trust.cosign import DSSE_MEDIA_TYPE, CosignAttestations, attachment_tag
-from chainproof.trust.dsse import INTOTO_PAYLOAD_TYPE, pae
+from chainproof.trust.cosign.verify import DSSE_MEDIA_TYPE, CosignAttestations, attachment_tag
+from chainproof.trust.envelopes.dsse import INTOTO_PAYLOAD_TYPE, pae
 from chainproof.trust.interface import IdentityRule, TrustInputs
 from tests.trust.memsource import MemorySource
 from tests.trust.sigstore_pki import SigstoreInstance, intoto_body

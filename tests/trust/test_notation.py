@@ -15,16 +15,17 @@ from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
 from chainproof.oci.model import Descriptor
 from chainproof.trust.interface import TrustInputs
-from chainproof.trust.notation import (
+from chainproof.trust.notation.envelope import (
     ARTIFACT_TYPE,
     COSE_MEDIA_TYPE,
     JWS_MEDIA_TYPE,
-    NotationSignatures,
-    TrustPolicy,
-    TrustStore,
-    check_authentic_timestamp,
-    fingerprint,
     parse_envelope,
+)
+from chainproof.trust.notation.trustpolicy import TrustPolicy
+from chainproof.trust.notation.truststore import TrustStore, fingerprint
+from chainproof.trust.notation.verify import (
+    NotationSignatures,
+    check_authentic_timestamp,
     verify_envelope,
 )
 from tests.trust.memsource import MemorySource
@@ -32,7 +33,7 @@ from tests.trust.memsource import MemorySource
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from chainproof.trust.notation import PolicyStatement
+    from chainproof.trust.notation.trustpolicy import PolicyStatement
 
 TARGET = Descriptor(
     mt.OCI_MANIFEST,

@@ -15,19 +15,17 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
 from chainproof.oci.model import Descriptor
-from chainproof.trust.notation import (
-    JWS_MEDIA_TYPE,
-    TrustPolicy,
-    TrustStore,
-    parse_envelope,
-    verify_envelope,
-)
+from chainproof.trust.notation.envelope import JWS_MEDIA_TYPE, parse_envelope
+from chainproof.trust.notation.trustpolicy import TrustPolicy
+from chainproof.trust.notation.truststore import TrustStore
+from chainproof.trust.notation.verify import verify_envelope
 from tests.trust.notary_pki import make_cert, make_jws
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from chainproof.trust.notation import NotationOutcome, PolicyStatement
+    from chainproof.trust.notation.trustpolicy import PolicyStatement
+    from chainproof.trust.notation.verify import NotationOutcome
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
 TARGET = Descriptor(mt.OCI_MANIFEST, Digest.of(b"windows image manifest"), 1234)

@@ -12,12 +12,12 @@ import pytest
 
 from chainproof.errors import InputError, MalformedError, NotFoundError, UsageError
 from chainproof.oci.digest import Digest
-from chainproof.trust.cosign import CosignSignatures
+from chainproof.trust.cosign.sign import sign_image
+from chainproof.trust.cosign.verify import CosignSignatures
 from chainproof.trust.interface import TrustInputs
-from chainproof.trust.keys import load_key, load_signer
-from chainproof.trust.pkcs11 import parse_uri
-from chainproof.trust.sign import sign_image
-from chainproof.trust.signing import public_pem
+from chainproof.trust.keys.pkcs11 import parse_uri
+from chainproof.trust.keys.private import public_pem
+from chainproof.trust.keys.registry import load_key, load_signer
 from tests.trust.memsource import MemorySource
 
 if TYPE_CHECKING:
@@ -153,16 +153,13 @@ def test_token_key_signs_notation_and_bundles(token: str, tmp_path: Path) -> Non
 
     from chainproof.errors import UnsupportedError
     from chainproof.oci.model import Descriptor
-    from chainproof.trust.notation import (
-        JWS_MEDIA_TYPE,
-        TrustPolicy,
-        TrustStore,
-        parse_envelope,
-        verify_envelope,
-    )
-    from chainproof.trust.sign_bundle import dsse_bundle, statement
-    from chainproof.trust.sign_notation import NotationSigner, jws_envelope
-    from chainproof.trust.sigstore_bundle import verify_bundle
+    from chainproof.trust.notation.envelope import JWS_MEDIA_TYPE, parse_envelope
+    from chainproof.trust.notation.sign import NotationSigner, jws_envelope
+    from chainproof.trust.notation.trustpolicy import TrustPolicy
+    from chainproof.trust.notation.truststore import TrustStore
+    from chainproof.trust.notation.verify import verify_envelope
+    from chainproof.trust.sigstore.bundle import verify_bundle
+    from chainproof.trust.sigstore.sign import dsse_bundle, statement
     from tests.trust.notary_pki import _name, make_cert
 
     signer = load_signer(token.format("ec-signer"))

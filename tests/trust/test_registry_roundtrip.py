@@ -17,10 +17,11 @@ from chainproof.oci import mediatypes as mt
 from chainproof.oci.digest import Digest
 from chainproof.oci.image import resolve
 from chainproof.oci.model import Descriptor
+from chainproof.trust.attachment import Attachment
 from chainproof.trust.check import AttestationCheck, SignatureCheck
-from chainproof.trust.notation import ARTIFACT_TYPE, JWS_MEDIA_TYPE
-from chainproof.trust.sign import Attachment, attest_image, sign_image
-from chainproof.trust.signing import SigningKey, generate, public_pem
+from chainproof.trust.cosign.sign import attest_image, sign_image
+from chainproof.trust.keys.private import SigningKey, generate, public_pem
+from chainproof.trust.notation.envelope import ARTIFACT_TYPE, JWS_MEDIA_TYPE
 from tests.trust.flagconfig import Case, case, run
 from tests.trust.notary_pki import make_cert, make_jws
 from tests.trust.registry import Registry, RegistrySource

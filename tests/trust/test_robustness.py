@@ -10,9 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chainproof.errors import Error
-from chainproof.trust import dsse, intoto, notation
+from chainproof.trust.envelopes import dsse, intoto
 from chainproof.trust.interface import IdentityRule
-from chainproof.trust.sigstore_bundle import load_trusted_root, verify_bundle
+from chainproof.trust.notation import envelope as notation_envelope
+from chainproof.trust.notation import trustpolicy, truststore
+from chainproof.trust.notation import verify as notation_verify
+from chainproof.trust.sigstore.bundle import verify_bundle
+from chainproof.trust.sigstore.verifier import load_trusted_root
 from tests.conftest import SHARED_FIXTURES
 
 SIGNING = SHARED_FIXTURES / "signing"
@@ -57,13 +61,13 @@ def test_damaged_bundles(edits: list[tuple[int, int]], cut: int | None) -> None:
 def test_damaged_notation_envelopes(edits: list[tuple[int, int]], cut: int | None) -> None:
     base = SIGNING / "notation-notation-go"
     for name, media_type in (
-        ("jws_signature.sig", notation.JWS_MEDIA_TYPE),
-        ("cose_signature.sig", notation.COSE_MEDIA_TYPE),
+        ("jws_signature.sig", notation_envelope.JWS_MEDIA_TYPE),
+        ("cose_signature.sig", notation_envelope.COSE_MEDIA_TYPE),
     ):
         data = _mutate(_fixture(base / name), edits, cut)
         try:
-            envelope = notation.parse_envelope(data, media_type)
-            notation.target_artifact(envelope)
+            envelope = notation_envelope.parse_envelope(data, media_type)
+            notation_envelope.target_artifact(envelope)
         except Error:
             pass
 
@@ -85,7 +89,7 @@ def test_damaged_dsse_and_statements(edits: list[tuple[int, int]], cut: int | No
 def test_damaged_trust_policy(edits: list[tuple[int, int]], cut: int | None) -> None:
     data = _fixture(SIGNING / "microsoft-supplychain-root" / "trustpolicy.json")
     with contextlib.suppress(Error):
-        notation.TrustPolicy.parse(_mutate(data, edits, cut))
+        trustpolicy.TrustPolicy.parse(_mutate(data, edits, cut))
 
 
 @_settings
@@ -94,15 +98,17 @@ def test_damaged_cose_full_verification(edits: list[tuple[int, int]], cut: int |
     """Damage inside the DER certificates and the RFC 3161 token (COSE carries both raw)."""
     base = SIGNING / "notation-notation-go"
     data = _mutate(_fixture(base / "timestamp" / "sigEnv" / "coseWithTimestamp.sig"), edits, cut)
-    policy = notation.TrustPolicy.parse(
+    policy = trustpolicy.TrustPolicy.parse(
         b'{"version": "1.0", "trustPolicies": [{"name": "t", "registryScopes": ["*"],'
         b' "signatureVerification": {"level": "strict"},'
         b' "trustStores": ["ca:valid-trust-store", "tsa:test-timestamp"],'
         b' "trustedIdentities": ["*"]}]}'
     ).statements[0]
     with contextlib.suppress(Error):
-        envelope = notation.parse_envelope(data, notation.COSE_MEDIA_TYPE)
-        notation.verify_envelope(envelope, policy, notation.TrustStore(base / "truststore"))
+        envelope = notation_envelope.parse_envelope(data, notation_envelope.COSE_MEDIA_TYPE)
+        notation_verify.verify_envelope(
+            envelope, policy, truststore.TrustStore(base / "truststore")
+        )
 
 
 @_settings
@@ -110,7 +116,7 @@ def test_damaged_cose_full_verification(edits: list[tuple[int, int]], cut: int |
 def test_damaged_keyless_cosign_manifest(edits: list[tuple[int, int]], cut: int | None) -> None:
     from chainproof.oci.digest import Digest
     from chainproof.oci.sources.interface import RawManifest
-    from chainproof.trust.cosign import CosignSignatures
+    from chainproof.trust.cosign.verify import CosignSignatures
     from chainproof.trust.interface import TrustInputs
     from tests.trust.dumpsource import DumpSource
 

@@ -15,11 +15,12 @@ from chainproof.oci.digest import Digest
 from chainproof.oci.model import Descriptor
 from chainproof.oci.reference import parse
 from chainproof.oci.sources.layout import LayoutSource
-from chainproof.trust.cosign import attachment_tag
-from chainproof.trust.destination import LayoutDestination, referrer_attachment
-from chainproof.trust.publish import predicate_type_uri, repository_name
-from chainproof.trust.sign import simplesigning_payload
-from chainproof.trust.signing import encrypt_private_key, generate, public_pem
+from chainproof.trust.attachment import referrer_attachment
+from chainproof.trust.cosign.sign import simplesigning_payload
+from chainproof.trust.cosign.verify import attachment_tag
+from chainproof.trust.keys.private import encrypt_private_key, generate, public_pem
+from chainproof.trust.publishing.destination import LayoutDestination
+from chainproof.trust.publishing.publish import predicate_type_uri, repository_name
 
 PASSWORD = "correct horse"
 
@@ -185,7 +186,7 @@ def mt_ref() -> str:
     [
         ("missing key", "key file"),
         ("wrong password", "wrong password"),
-        ("unreadable predicate", "cannot read predicate"),
+        ("unreadable predicate", "absent.json: no such file"),
         ("malformed predicate", "predicate"),
         ("unknown type", "unknown predicate --type"),
         ("bad annotation", "KEY=VALUE"),
@@ -293,12 +294,8 @@ def test_real_notation_signatures_written_as_layout_referrers_verify(
 ) -> None:
     """notation-go's JWS and COSE signatures of alpine:v2, attached to a copy of its layout."""
     from chainproof.trust.interface import TrustInputs
-    from chainproof.trust.notation import (
-        ARTIFACT_TYPE,
-        COSE_MEDIA_TYPE,
-        JWS_MEDIA_TYPE,
-        NotationSignatures,
-    )
+    from chainproof.trust.notation.envelope import ARTIFACT_TYPE, COSE_MEDIA_TYPE, JWS_MEDIA_TYPE
+    from chainproof.trust.notation.verify import NotationSignatures
 
     base = signing / "notation-notation-go"
     layout = tmp_path / "alpine"

@@ -14,12 +14,13 @@ from cryptography.hazmat.primitives.asymmetric import mldsa
 from chainproof.errors import MalformedError, UnsupportedError
 from chainproof.oci.digest import Digest
 from chainproof.oci.sources.interface import RawManifest
-from chainproof.trust.algorithms import ALGORITHMS
-from chainproof.trust.cosign import CosignAttestations, CosignSignatures
+from chainproof.trust.attachment import Attachment
+from chainproof.trust.cosign.sign import attest_image, sign_image
+from chainproof.trust.cosign.verify import CosignAttestations, CosignSignatures
 from chainproof.trust.interface import TrustInputs
-from chainproof.trust.keys import VerificationKey, key_from_pem, load_key
-from chainproof.trust.sign import Attachment, attest_image, sign_image
-from chainproof.trust.signing import (
+from chainproof.trust.keys.algorithms import ALGORITHMS
+from chainproof.trust.keys.model import VerificationKey, key_from_pem
+from chainproof.trust.keys.private import (
     HybridSigningKey,
     SigningKey,
     WrongPasswordError,
@@ -28,6 +29,7 @@ from chainproof.trust.signing import (
     generate,
     public_pem,
 )
+from chainproof.trust.keys.registry import load_key
 from tests.trust.memsource import MemorySource
 
 if TYPE_CHECKING:

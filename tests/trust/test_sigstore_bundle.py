@@ -10,12 +10,9 @@ import pytest
 
 from chainproof.errors import Error, MalformedError, NotFoundError, SignatureError
 from chainproof.trust.interface import IdentityRule
-from chainproof.trust.keys import load_key
-from chainproof.trust.sigstore_bundle import (
-    BundleVerification,
-    load_trusted_root,
-    verify_bundle,
-)
+from chainproof.trust.keys.registry import load_key
+from chainproof.trust.sigstore.bundle import BundleVerification, verify_bundle
+from chainproof.trust.sigstore.verifier import load_trusted_root
 from tests.conftest import SHARED_FIXTURES
 
 _SUITE = SHARED_FIXTURES / "signing" / "sigstore-conformance-bundles" / "bundle-verify"

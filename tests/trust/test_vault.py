@@ -15,10 +15,10 @@ import pytest
 
 from chainproof.errors import AuthError, MalformedError, NotFoundError, UsageError
 from chainproof.oci.digest import Digest
-from chainproof.trust.cosign import CosignAttestations, CosignSignatures
+from chainproof.trust.cosign.sign import attest_image, sign_image
+from chainproof.trust.cosign.verify import CosignAttestations, CosignSignatures
 from chainproof.trust.interface import TrustInputs
-from chainproof.trust.keys import load_key, load_signer
-from chainproof.trust.sign import attest_image, sign_image
+from chainproof.trust.keys.registry import load_key, load_signer
 from tests.trust.memsource import MemorySource
 
 if TYPE_CHECKING:
@@ -143,8 +143,8 @@ def test_transit_uri_and_settings(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_transit_key_signs_key_signed_bundles(bao_env: str, name: str) -> None:
     """``sign --bundle`` with a Transit key: the DSSE signature is made inside OpenBao."""
     from chainproof.oci.model import Descriptor
-    from chainproof.trust.sign_bundle import dsse_bundle, statement
-    from chainproof.trust.sigstore_bundle import verify_bundle
+    from chainproof.trust.sigstore.bundle import verify_bundle
+    from chainproof.trust.sigstore.sign import dsse_bundle, statement
 
     signer = load_signer(f"openbao://{name}")
     target = Descriptor("application/vnd.oci.image.manifest.v1+json", IMAGE, 99)

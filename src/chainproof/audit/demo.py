@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, mldsa
 
 from chainproof.audit import init_log, open_log, record_verdict
-from chainproof.audit.verify import verify_bundle, verify_log
+from chainproof.audit.verify import verify_bundle
 
 if TYPE_CHECKING:
     from chainproof.report.verdict import Verdict
@@ -61,7 +61,7 @@ def demonstrate(verdicts: Sequence[Verdict], write: Callable[[str], None]) -> bo
                 f"inclusion proof of entry {indices[0]}: {len(bundle['hashes'])} hash(es) up to "
                 f"signed size {checked['tree_size']} — verified"
             )
-            clean = verify_log(log, log.trusted_verifiers())
+            clean = log.verify(log.trusted_verifiers())
             write(f"audit verify: {'OK' if clean.ok else 'FAILED'} ({clean.entries} entries)")
         # Play the attacker: flip the first recorded verdict straight in the database.
         with sqlite3.connect(db) as conn:
@@ -76,7 +76,7 @@ def demonstrate(verdicts: Sequence[Verdict], write: Callable[[str], None]) -> bo
             )
         write(f"edited entry {indices[0]} in the database (verdict flipped)")
         with open_log(db) as log:
-            report = verify_log(log, log.trusted_verifiers())
+            report = log.verify(log.trusted_verifiers())
         first = report.first
         if first is None:
             write("audit verify: OK — the edit was NOT caught")

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import rfc8785
 
-from chainproof import __version__
 from chainproof._jsonutil import loads_object
+from chainproof._version import __version__
 from chainproof.errors import MalformedError
 
 if TYPE_CHECKING:

@@ -7,12 +7,14 @@ Entry numbers are global and stable: shard *k* holds entries
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chainproof._files import creating
 from chainproof.audit import merkle
 from chainproof.audit.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from chainproof.audit.entries import (
@@ -30,13 +32,14 @@ from chainproof.audit.retention import (
     parse_prune_body,
     period_of,
 )
-from chainproof.audit.storage import LogStore, open_store
+from chainproof.audit.storage import LogStore, is_postgres, open_store
 from chainproof.audit.storage.interface import CheckpointRow, ShardRow
 from chainproof.errors import IntegrityError, NotFoundError, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
+    from chainproof.audit.verify import VerifyReport
     from chainproof.report.verdict import Verdict
 
 DEFAULT_CHECKPOINT_EVERY = 1000
@@ -441,6 +444,17 @@ class AuditLog:
             "checkpoint": cp2.note,
         }
 
+    # ----------------------------------------------------------------- verification
+
+    def verify(
+        self, verifiers: list[Verifier], *, min_retention: timedelta | None = None
+    ) -> VerifyReport:
+        """Recompute every shard, check every checkpoint and prune record, and the shard chain
+        (:func:`chainproof.audit.verify.verify_store` on this log's storage)."""
+        from chainproof.audit.verify import verify_store
+
+        return verify_store(self.store, self.config.origin, verifiers, min_retention=min_retention)
+
     # ----------------------------------------------------------------- retention
 
     def prune(
@@ -567,46 +581,59 @@ def init_log(
     checkpoint_every: int | None = None,
     checkpoint_seconds: int | None = None,
 ) -> AuditLog:
-    """Create a log or change its configuration (origin and period only while empty)."""
-    log = open_log(spec, create=True)
-    try:
-        config = log.config
-        with log.store.writing():
-            has_shards = bool(log.store.shards()) or bool(log.store.prunes())
-            if origin is not None and origin != config.origin:
-                if has_shards:
-                    raise UsageError("the origin of a log with entries cannot change")
-                config = replace(config, origin=origin)
-            if period is not None and period != config.period:
-                if period not in PERIODS:
-                    raise UsageError(f"period must be one of {', '.join(PERIODS)}")
-                if has_shards:
-                    raise UsageError("the shard period of a log with entries cannot change")
-                config = replace(config, period=period)
-            if key_path is not None:
-                # Fail now rather than at the first append.
-                load_private_key(key_path, config.origin)
-                config = replace(config, key_path=str(Path(key_path).resolve()))
-            if cosign_key_path is not None:
-                load_private_key(cosign_key_path, config.origin, post_quantum=True)
-                config = replace(config, cosign_key_path=str(Path(cosign_key_path).resolve()))
-            if checkpoint_every is not None:
-                config = replace(config, checkpoint_every=checkpoint_every)
-            if checkpoint_seconds is not None:
-                config = replace(config, checkpoint_seconds=checkpoint_seconds)
-            log.store.set_meta(config.to_meta())
-        signer = load_private_key(config.key_path, config.origin) if config.key_path else None
-        cosigner = (
-            load_private_key(config.cosign_key_path, config.origin, post_quantum=True)
-            if config.cosign_key_path
-            else None
-        )
-        if cosigner is not None and signer is None:
-            raise UsageError("an ML-DSA-44 cosignature key needs a checkpoint key (--key) too")
-    except BaseException:
-        log.close()
-        raise
-    return AuditLog(log.store, config, signer, cosigner)
+    """Create a log or change its configuration (origin and period only while empty).
+
+    All or nothing: the configuration is checked and written in one transaction, and a SQLite
+    file this call created is removed again when it fails (PostgreSQL keeps only the empty
+    tables, which any writer would create), so a failed ``audit init`` can simply be retried.
+    """
+    if period is not None and period not in PERIODS:
+        raise UsageError(f"period must be one of {', '.join(PERIODS)}")
+    new_file = not is_postgres(spec)
+    with creating(spec) if new_file else contextlib.nullcontext():
+        store = open_store(spec, create=True)
+        try:
+            with store.writing():
+                meta = store.get_meta()
+                config = (
+                    LogConfig.from_meta(meta) if "origin" in meta else LogConfig(_default_origin())
+                )
+                has_shards = bool(store.shards()) or bool(store.prunes())
+                if origin is not None and origin != config.origin:
+                    if has_shards:
+                        raise UsageError("the origin of a log with entries cannot change")
+                    config = replace(config, origin=origin)
+                if period is not None and period != config.period:
+                    if has_shards:
+                        raise UsageError("the shard period of a log with entries cannot change")
+                    config = replace(config, period=period)
+                if key_path is not None:
+                    config = replace(config, key_path=str(Path(key_path).resolve()))
+                if cosign_key_path is not None:
+                    config = replace(config, cosign_key_path=str(Path(cosign_key_path).resolve()))
+                if checkpoint_every is not None:
+                    config = replace(config, checkpoint_every=checkpoint_every)
+                if checkpoint_seconds is not None:
+                    config = replace(config, checkpoint_seconds=checkpoint_seconds)
+                # Fail now rather than at the first append, and before anything is committed.
+                # (Paths as the user gave them, for the error message.)
+                signing_path = key_path or config.key_path
+                cosigning_path = cosign_key_path or config.cosign_key_path
+                signer = load_private_key(signing_path, config.origin) if signing_path else None
+                cosigner = (
+                    load_private_key(cosigning_path, config.origin, post_quantum=True)
+                    if cosigning_path
+                    else None
+                )
+                if cosigner is not None and signer is None:
+                    raise UsageError(
+                        "an ML-DSA-44 cosignature key needs a checkpoint key (--key) too"
+                    )
+                store.set_meta(config.to_meta())
+        except BaseException:
+            store.close()
+            raise
+    return AuditLog(store, config, signer, cosigner)
 
 
 def describe_checkpoint(note: str) -> dict[str, Any]:

@@ -26,7 +26,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa
 
-from chainproof.errors import InputError, IntegrityError, MalformedError, NotFoundError
+from chainproof._files import read_bounded
+from chainproof.errors import InputError, IntegrityError, MalformedError
 
 SIG_ED25519 = 0x01
 SIG_ECDSA = 0x02
@@ -425,14 +426,9 @@ def _is_file(spec: str) -> bool:
         return False
 
 
+#: Checkpoint keys are a few hundred bytes of PEM (ML-DSA-44 a few KiB).
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
 def _read_key(path: str | Path) -> bytes:
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"key file {path} does not exist") from None
-    except OSError as exc:
-        raise InputError(f"cannot read key file {path}: {exc.strerror}") from None
-    if len(data) > 64 * 1024:
-        raise MalformedError(f"{path}: too large for a key file")
-    return data
+    return read_bounded(path, "key file", MAX_KEY_FILE_BYTES)

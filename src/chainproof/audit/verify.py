@@ -31,7 +31,6 @@ from chainproof.audit.retention import PrunedShard, PruneRecord, parse_prune_bod
 from chainproof.errors import Error, InputError, IntegrityError, MalformedError, NotFoundError
 
 if TYPE_CHECKING:
-    from chainproof.audit.log import AuditLog
     from chainproof.audit.storage.interface import LogStore, ShardRow
 
 _NO_START = object()
@@ -447,8 +446,12 @@ def _link(origin: str, first_index: int, size: int, root: bytes) -> dict[str, An
     }
 
 
-def verify_log(
-    log: AuditLog, verifiers: list[Verifier], *, min_retention: timedelta | None = None
+def verify_store(
+    store: LogStore,
+    origin: str,
+    verifiers: list[Verifier],
+    *,
+    min_retention: timedelta | None = None,
 ) -> VerifyReport:
     """Recompute every shard, check every checkpoint and prune record, and the shard chain.
 
@@ -456,7 +459,6 @@ def verify_log(
     still checked, but no signature is (the report says so: ``signatures_checked``).
     ``min_retention`` additionally requires every pruned shard to have been kept that long.
     """
-    store = log.store
     findings: list[Finding] = []
     warnings: list[str] = []
     entries = checkpoints = unsigned = 0
@@ -476,7 +478,7 @@ def verify_log(
                     text = parse_note(row.note, what).text
                 record = parse_prune_body(text)
             except Error as exc:
-                findings.append(Finding("forged-prune-record", log.config.origin, None, str(exc)))
+                findings.append(Finding("forged-prune-record", origin, None, str(exc)))
                 continue
             pruned.extend(record.shards)
             findings.extend(_prune_time_findings(row.seq, record, min_retention))

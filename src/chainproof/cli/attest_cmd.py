@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chainproof.cli.common import add_format_option, add_image_options, open_options_from_args
 from chainproof.cli.sign_cmd import (
     add_bundle_option,
     add_key_options,
+    bundle_note,
     fips_check,
     load_signing_key,
     render,
     single_key,
 )
-from chainproof.errors import InputError
 
 if TYPE_CHECKING:
     import argparse
@@ -53,20 +52,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _predicate(path: str) -> object:
     from chainproof import _jsonutil
+    from chainproof._files import read_bounded
 
-    file = Path(path)
-    try:
-        size = file.stat().st_size
-        if size > MAX_PREDICATE_BYTES:
-            raise InputError(f"predicate {path}: {size} bytes is over the {MAX_PREDICATE_BYTES}")
-        data = file.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read predicate {path}: {exc.strerror}") from None
+    data = read_bounded(path, "predicate", MAX_PREDICATE_BYTES)
     return _jsonutil.loads_bounded(data, f"predicate {path}", max_bytes=MAX_PREDICATE_BYTES)
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainproof.trust.publish import (
+    from chainproof.trust.publishing.publish import (
         attest_reference,
         attest_reference_bundle,
         predicate_type_uri,
@@ -89,4 +82,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         published = attest_reference(args.image, key, predicate_type, predicate, options=options)
     render(published, "attested", args.format)
+    if args.bundle:
+        bundle_note(args.format)
     return 0

@@ -18,6 +18,10 @@ EVIDENCE_FORMATS = ("sev-snp", "maa", "tdx")
 OUTPUT_FORMATS = ("text", "json")
 
 
+#: A report is 1184 bytes, a TDX quote a few KiB, an MAA token or TDX collateral tens of KiB.
+MAX_EVIDENCE_BYTES = 1 << 20
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "attestation", help="verify confidential-computing attestation evidence offline"
@@ -165,7 +169,10 @@ def _refuse(args: argparse.Namespace, evidence_format: str, *options: str) -> No
 
 
 def verify(args: argparse.Namespace, evidence_format: str) -> AttestationResult:
-    from chainproof.tee._io import read_input
+    from chainproof._files import read_bounded
+
+    def read_input(path: str, what: str) -> bytes:
+        return read_bounded(path, what, MAX_EVIDENCE_BYTES)
 
     at = _time(args.at)
     expectations = _expectations(args)

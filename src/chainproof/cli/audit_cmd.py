@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from chainproof.errors import Error, InputError, UsageError
+from chainproof.errors import Error, UsageError
 
 if TYPE_CHECKING:
     from chainproof.audit.log import AuditLog
@@ -316,9 +316,10 @@ def _render_report(args: argparse.Namespace, report: VerifyReport, what: str) ->
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from chainproof._jsonutil import loads_object
+    from chainproof._files import read_bounded
+    from chainproof._jsonutil import MAX_JSON_BYTES, loads_object
     from chainproof.audit.retention import parse_duration
-    from chainproof.audit.verify import verify_bundle, verify_export, verify_log
+    from chainproof.audit.verify import verify_bundle, verify_export
 
     chosen = [x for x in (args.log, args.proof, args.export) if x]
     if len(chosen) != 1:
@@ -332,10 +333,7 @@ def _verify(args: argparse.Namespace) -> int:
         if not args.key:
             raise UsageError("pass --key (public key PEM or vkey) to check the proof's checkpoint")
         path = Path(args.proof)
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        raw = read_bounded(path, "proof", MAX_JSON_BYTES)
         result = verify_bundle(loads_object(raw, str(path)), _verifiers(args, None))
         if result["type"] == "inclusion":
             text = (
@@ -354,7 +352,7 @@ def _verify(args: argparse.Namespace) -> int:
             args, verify_export(Path(args.export), _verifiers(args, None)), f"export {args.export}"
         )
     with _open(args, signing=False) as log:
-        report = verify_log(log, _verifiers(args, log), min_retention=min_retention)
+        report = log.verify(_verifiers(args, log), min_retention=min_retention)
     return _render_report(args, report, "audit log")
 
 
@@ -386,29 +384,28 @@ def _prune(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from chainproof._files import open_atomic
+
     out = Path(args.output)
     count = 0
-    with _open(args, signing=False) as log, out.open("w", encoding="utf-8") as handle:
+    # The export appears complete or not at all: a shard that fails half way leaves no file.
+    with _open(args, signing=False) as log, open_atomic(out) as handle:
         for record in log.export_lines(args.shard):
-            handle.write(json.dumps(record, sort_keys=True) + "\n")
+            handle.write((json.dumps(record, sort_keys=True) + "\n").encode("utf-8"))
             count += 1
     _emit(args, {"output": str(out), "records": count}, f"wrote {count} records to {out}")
     return 0
 
 
 def _keygen(args: argparse.Namespace) -> int:
-    import os
-
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa
 
+    from chainproof._files import write_new_files
     from chainproof.audit.note import PrivateKey
 
     out = Path(args.output)
     pub = out.with_name(out.name + ".pub")
-    for path in (out, pub):
-        if path.exists():
-            raise UsageError(f"{path} exists; refusing to overwrite a key")
     key: PrivateKey
     if args.algorithm == "mldsa-44":
         key = mldsa.MLDSA44PrivateKey.generate()
@@ -419,18 +416,14 @@ def _keygen(args: argparse.Namespace) -> int:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    try:
-        # O_EXCL and 0600 from the start: the private key is never readable by others.
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-        pub.write_bytes(
-            key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
-        )
-    except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror}") from None
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    # Both or neither; 0600 from the start: the private key is never readable by others.
+    write_new_files(
+        {out: (pem, 0o600), pub: (public, 0o644)},
+        exists="{path} exists; refusing to overwrite a key",
+    )
     data = {"algorithm": args.algorithm, "private_key": str(out), "public_key": str(pub)}
     text = f"wrote {args.algorithm} private key {out} and public key {pub}"
     if args.log:

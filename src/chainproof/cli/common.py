@@ -92,13 +92,12 @@ def write_output(text: str, output: str | None) -> None:
     if not output:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         return
-    target = Path(output)
-    temporary = target.with_name(f".{target.name}.tmp")
+    from chainproof._files import write_atomic
+
+    data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
     try:
-        temporary.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        temporary.replace(target)
+        write_atomic(Path(output), data)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
         raise InputError(f"cannot write {output}: {exc.strerror}") from None
 
 

@@ -97,10 +97,13 @@ def run_import(args: argparse.Namespace) -> int:
     for path in args.files:
         if not path.exists():
             raise NotFoundError(f"{path}: no such file or directory")
+    from chainproof._files import creating
     from chainproof.vuln.db import AdvisoryDB
 
     batches = (pair for path in args.files for pair in read_path(path))
-    with AdvisoryDB(_db_path(args)) as db:
+    # A database this import creates is removed again if the import fails: an empty one
+    # would later scan clean.
+    with creating(_db_path(args)) as path, AdvisoryDB(path) as db:
         reports = db.import_batches(batches)
     _print_reports(reports, args.format)
     return 0

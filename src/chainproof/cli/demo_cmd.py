@@ -34,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "(integrity, signing, lint, vulnerabilities, audit)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--write-sample",
+        metavar="DIR",
+        help="only write the sample image as an OCI layout at DIR (tag ltsc2022), to try the "
+        "other commands on (the README's tour starts so)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -143,7 +149,28 @@ def _sections(work: Path) -> tuple[list[Section], dict[str, Any]]:
     return sections, extra
 
 
+def _write_sample(target: Path) -> int:
+    import shutil
+
+    from chainproof.demo.sample import SAMPLE_TAG, build_sample
+    from chainproof.errors import UsageError
+
+    if target.exists() or target.is_symlink():
+        raise UsageError(f"{target} exists; --write-sample creates a new directory")
+    # Built beside the target and renamed: a failure leaves no half-written layout.
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        descriptor = build_sample(scratch / "layout")
+        (scratch / "layout").rename(target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f"wrote the sample image to {target} (oci:{target}:{SAMPLE_TAG}, {descriptor['digest']})")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.write_sample:
+        return _write_sample(Path(args.write_sample))
     with tempfile.TemporaryDirectory(prefix="chainproof-demo-") as scratch:
         sections, extra = _sections(Path(scratch))
     ok = all(s.ok for s in sections)

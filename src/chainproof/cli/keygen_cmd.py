@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from chainproof.errors import InputError, UsageError
+from chainproof._files import read_bounded, write_new_files
+from chainproof.errors import UsageError
 
 if TYPE_CHECKING:
     import argparse
@@ -17,9 +18,12 @@ if TYPE_CHECKING:
 PASSWORD_ENV = "CHAINPROOF_PASSWORD"  # noqa: S105 - a variable name, not a password
 COSIGN_PASSWORD_ENV = "COSIGN_PASSWORD"  # noqa: S105 - a variable name, not a password
 
+#: A password file holds one line.
+MAX_PASSWORD_FILE_BYTES = 64 * 1024
+
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from chainproof.trust.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
+    from chainproof.trust.keys.algorithms import ALGORITHMS, DEFAULT_ALGORITHM
 
     parser = subparsers.add_parser(
         "keygen",
@@ -46,10 +50,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def read_password(password_file: str | None, *, confirm: bool) -> bytes:
     """Password from a file, the environment, or an interactive prompt (in that order)."""
     if password_file:
-        try:
-            return Path(password_file).read_bytes().rstrip(b"\r\n")
-        except OSError as exc:
-            raise InputError(f"password file {password_file}: {exc.strerror}") from None
+        return read_bounded(password_file, "password file", MAX_PASSWORD_FILE_BYTES).rstrip(b"\r\n")
     for variable in (PASSWORD_ENV, COSIGN_PASSWORD_ENV):
         if variable in os.environ:
             return os.environ[variable].encode()
@@ -63,17 +64,8 @@ def read_password(password_file: str | None, *, confirm: bool) -> bytes:
     return first.encode()
 
 
-def _write(path: Path, data: bytes, *, private: bool, force: bool) -> None:
-    if path.exists() and not force:
-        raise UsageError(f"{path} exists (use --force to overwrite)")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    fd = os.open(path, flags, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
 def run(args: argparse.Namespace) -> int:
-    from chainproof.trust.signing import (
+    from chainproof.trust.keys.private import (
         HybridSigningKey,
         encrypt_private_key,
         generate,
@@ -83,29 +75,23 @@ def run(args: argparse.Namespace) -> int:
     password = read_password(args.password_file, confirm=True)
     key = generate(args.algorithm)
     prefix = Path(args.output_key_prefix)
+    files: dict[Path, tuple[bytes, int]] = {}
     if isinstance(key, HybridSigningKey):
-        _write(
-            prefix.with_name(prefix.name + ".key"),
+        files[prefix.with_name(prefix.name + ".key")] = (
             encrypt_private_key(key.classic, password),
-            private=True,
-            force=args.force,
+            0o600,
         )
-        _write(
-            prefix.with_name(prefix.name + ".mldsa.key"),
+        files[prefix.with_name(prefix.name + ".mldsa.key")] = (
             encrypt_private_key(key.pq, password),
-            private=True,
-            force=args.force,
+            0o600,
         )
         public = public_pem(key.classic) + public_pem(key.pq)
     else:
-        _write(
-            prefix.with_name(prefix.name + ".key"),
-            encrypt_private_key(key, password),
-            private=True,
-            force=args.force,
-        )
+        files[prefix.with_name(prefix.name + ".key")] = (encrypt_private_key(key, password), 0o600)
         public = public_pem(key)
-    _write(prefix.with_name(prefix.name + ".pub"), public, private=False, force=args.force)
+    files[prefix.with_name(prefix.name + ".pub")] = (public, 0o644)
+    # All the files or none: a half-written pair is worse than no key.
+    write_new_files(files, force=args.force)
     print(f"Private key written to {prefix}.key")
     print(f"Public key written to {prefix}.pub")
     return 0

@@ -11,7 +11,7 @@ import importlib
 import sys
 from typing import TYPE_CHECKING
 
-from chainproof import __version__
+from chainproof._version import __version__
 from chainproof.errors import Error
 
 if TYPE_CHECKING:

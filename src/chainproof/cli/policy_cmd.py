@@ -74,7 +74,7 @@ def _explain(args: argparse.Namespace) -> int:
 def _test(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from chainproof.policy.testing import run_tests
+    from chainproof.pipeline.policy_tests import run_tests
 
     results = run_tests(Path(args.directory))
     failed = [r for r in results if not r.passed]

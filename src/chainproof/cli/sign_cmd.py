@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from chainproof._files import read_bounded
 from chainproof.cli.common import add_format_option, add_image_options, open_options_from_args
-from chainproof.errors import MalformedError, NotFoundError, UsageError
+from chainproof.errors import UsageError
 
 #: Private key files are small; a larger file is not a key.
 MAX_KEY_FILE_BYTES = 256 * 1024
@@ -18,9 +20,9 @@ if TYPE_CHECKING:
 
     from cryptography import x509
 
-    from chainproof.trust.interface import Signer
-    from chainproof.trust.publish import Published
-    from chainproof.trust.signing import HybridSigningKey
+    from chainproof.trust.keys.interface import Signer
+    from chainproof.trust.keys.private import HybridSigningKey
+    from chainproof.trust.publishing.publish import Published
 
 
 def add_key_options(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +57,7 @@ def fips_check(
     import sys
 
     from chainproof.trust.fips import backend_fips_enabled, certificate_refusal, refusal
-    from chainproof.trust.signing import HybridSigningKey
+    from chainproof.trust.keys.private import HybridSigningKey
 
     halves = [key.classic, key.pq] if isinstance(key, HybridSigningKey) else [key]
     for half in halves:
@@ -75,19 +77,15 @@ def fips_check(
 def load_signing_key(uri: str, password_file: str | None) -> Signer | HybridSigningKey:
     """The signer ``--key`` names; fails (exit 2) before anything is written."""
     from chainproof.cli.keygen_cmd import read_password
-    from chainproof.trust.keys import is_file_key, load_signer
-    from chainproof.trust.signing import HybridSigningKey, decrypt_private_key
+    from chainproof.trust.keys.private import HybridSigningKey, decrypt_private_key
+    from chainproof.trust.keys.registry import is_file_key, load_signer
 
     if not is_file_key(uri):
         return load_signer(uri)
     path = Path(uri.removeprefix("file://"))
-    if not path.is_file():
-        raise NotFoundError(f"key file {path} not found")
-    from chainproof.trust.signing import is_cosign_key, load_pem_private_key
+    from chainproof.trust.keys.private import is_cosign_key, load_pem_private_key
 
-    if path.stat().st_size > MAX_KEY_FILE_BYTES:
-        raise MalformedError(f"key file {path} is larger than {MAX_KEY_FILE_BYTES} bytes")
-    head = path.read_bytes()
+    head = read_bounded(path, "key file", MAX_KEY_FILE_BYTES)
     if not is_cosign_key(head) and b"PRIVATE KEY-----" in head:
         # A plain PEM key; only an encrypted PKCS#8 one needs a password.
         encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in head
@@ -98,9 +96,20 @@ def load_signing_key(uri: str, password_file: str | None) -> Signer | HybridSign
     companion = path.with_name(path.name.removesuffix(".key") + ".mldsa.key")
     if path.name.endswith(".key") and companion.is_file():
         # keygen's hybrid pair: both halves sign, so the hybrid public key verifies.
-        pq = decrypt_private_key(companion.read_bytes(), password, str(companion))
+        companion_key = read_bounded(companion, "key file", MAX_KEY_FILE_BYTES)
+        pq = decrypt_private_key(companion_key, password, str(companion))
         return HybridSigningKey(classic, pq)
     return classic
+
+
+def bundle_note(output_format: str) -> None:
+    """What a reader of ``sign --bundle`` must know to verify what was written."""
+    if output_format == "text":
+        print(
+            "note: the bundle has no transparency-log entry (chainproof signs offline): verify "
+            "it with --insecure-ignore-tlog, as cosign does",
+            file=sys.stderr,
+        )
 
 
 def render(written: list[Published], what: str, output_format: str) -> None:
@@ -206,7 +215,7 @@ def parse_duration(text: str) -> timedelta:
 
 
 def single_key(key: Signer | HybridSigningKey, what: str) -> Signer:
-    from chainproof.trust.signing import HybridSigningKey
+    from chainproof.trust.keys.private import HybridSigningKey
 
     if isinstance(key, HybridSigningKey):
         raise UsageError(
@@ -217,7 +226,7 @@ def single_key(key: Signer | HybridSigningKey, what: str) -> Signer:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainproof.trust.publish import (
+    from chainproof.trust.publishing.publish import (
         sign_reference,
         sign_reference_bundle,
         sign_reference_notation,
@@ -243,7 +252,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-a/--annotation has no place in a Notation signature")
     options = open_options_from_args(args)
     if args.notation:
-        from chainproof.trust.sign_notation import NotationSigner, load_chain
+        from chainproof.trust.notation.sign import NotationSigner, load_chain
 
         chain = load_chain(
             Path(args.certificate), Path(args.certificate_chain) if args.certificate_chain else None
@@ -267,4 +276,6 @@ def run(args: argparse.Namespace) -> int:
             fips_check(any_key)
         published = sign_reference(args.image, any_key, options=options, annotations=annotations)
     render(published, "signed", args.format)
+    if args.bundle:
+        bundle_note(args.format)
     return 0

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import argparse
 
     from chainproof.trust.interface import IdentityRule
-    from chainproof.trust.keys import VerificationKey
+    from chainproof.trust.keys.model import VerificationKey
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -76,7 +76,7 @@ def _trust(
 
     from chainproof.policy.model import KeylessIdentity
     from chainproof.trust.interface import IdentityRule
-    from chainproof.trust.keys import load_key
+    from chainproof.trust.keys.registry import load_key
 
     keys = tuple(load_key(k) for k in args.key)
     given = {
@@ -103,16 +103,15 @@ def _trust(
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainproof.trust.sigstore_bundle import load_trusted_root, verify_bundle
+    from chainproof._files import read_bounded
+    from chainproof.trust.sigstore.bundle import MAX_BUNDLE_BYTES, verify_bundle
+    from chainproof.trust.sigstore.verifier import load_trusted_root
 
     keys, identities = _trust(args)
     if not keys and not identities:
         raise UsageError("give --key or --certificate-identity[-regexp] with an issuer")
     artifact, digest = _artifact(args.artifact)
-    try:
-        data = Path(args.bundle).read_bytes()
-    except OSError as exc:
-        raise NotFoundError(f"bundle {args.bundle}: {exc.strerror}") from None
+    data = read_bounded(args.bundle, "bundle", MAX_BUNDLE_BYTES)
     if args.trusted_root is None and not (args.insecure_ignore_tlog and keys):
         raise UsageError("--trusted-root is required (unless --key with --insecure-ignore-tlog)")
     root = load_trusted_root(Path(args.trusted_root)) if args.trusted_root else None

@@ -78,8 +78,8 @@ def _tamper_tag(layout: Path, tag: str) -> None:
 def run_signing(base: Path, sample: Path) -> SigningResult:
     from chainproof.oci.open import open_target
     from chainproof.trust.demo import signing_demo
-    from chainproof.trust.publish import sign_reference
-    from chainproof.trust.signing import generate_key, public_pem
+    from chainproof.trust.keys.private import generate_key, public_pem
+    from chainproof.trust.publishing.publish import sign_reference
 
     signed_dir = base / "sample-signed"
     shutil.copytree(sample, signed_dir)

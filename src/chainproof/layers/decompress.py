@@ -19,11 +19,8 @@ if TYPE_CHECKING:
 _gzip_impl: types.ModuleType
 try:  # ISA-L's inflate is several times faster than zlib's; the stdlib is the fallback.
     from isal import isal_zlib as _gzip_impl
-
-    GZIP_IMPLEMENTATION = "isal"
 except ImportError:  # pragma: no cover - exercised only where isal has no wheel
     _gzip_impl = zlib
-    GZIP_IMPLEMENTATION = "zlib"
 
 #: Output produced per decompress call; bounds memory for highly compressible input.
 MAX_OUTPUT_CHUNK = 4 * 1024 * 1024

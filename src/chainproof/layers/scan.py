@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Protocol
 
 from chainproof.errors import Error, IntegrityError, MalformedError
-from chainproof.layers.cache import consumer_cache_key
+from chainproof.layers.cache import LayerCache, consumer_cache_key
 from chainproof.layers.decompress import decompress
 from chainproof.layers.walker import LayerEntry, LayerWalker, UnsafeEntry
 from chainproof.oci import mediatypes as mt
@@ -29,7 +29,6 @@ from chainproof.oci.digest import Digest, DigestVerifier
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
 
-    from chainproof.layers.cache import LayerCache
     from chainproof.oci.image import PlatformImage
     from chainproof.oci.model import Descriptor
     from chainproof.oci.sources.interface import ImageSource
@@ -305,7 +304,8 @@ def scan_image(
     """
     windows = image.platform.os.lower() == "windows"
     diff_ids = image.config.diff_ids
-    cache = cache if cache is not None else source.layer_cache
+    if cache is None and isinstance(source.layer_cache, LayerCache):
+        cache = source.layer_cache
     keys = [consumer_cache_key(consumer) for consumer in consumers]
     # A consumer that cannot replay its per-layer result needs every layer streamed again;
     # verified layers are still recorded for the runs that can use them.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chainproof.errors import InputError, NotFoundError
+from chainproof._files import read_bounded
 from chainproof.lint.config import LintConfig
 from chainproof.lint.config import load as load_config
 from chainproof.lint.engine import run_rules
@@ -48,14 +48,5 @@ def lint_bytes(
 
 
 def lint_file(path: str | Path, config: LintConfig | None = None) -> list[Finding]:
-    p = Path(path)
-    try:
-        with p.open("rb") as fh:
-            data = fh.read(MAX_DOCKERFILE_BYTES + 1)
-    except FileNotFoundError:
-        raise NotFoundError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory, not a Dockerfile") from None
-    except OSError as exc:
-        raise InputError(f"{p}: cannot read ({exc.strerror})") from None
+    data = read_bounded(path, "Dockerfile", MAX_DOCKERFILE_BYTES)
     return lint_bytes(data, str(path), config)

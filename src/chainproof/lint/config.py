@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chainproof._files import read_bounded
 from chainproof.checks.interface import Severity
-from chainproof.errors import InputError, NotFoundError
+from chainproof.errors import InputError
 from chainproof.lint.rules import lookup
 
 _MAX_CONFIG_BYTES = 1024 * 1024
@@ -79,14 +80,7 @@ def load(path: str | Path) -> LintConfig:
 def read_mapping(path: str | Path) -> dict[str, Any]:
     """The TOML mapping of a lint config file (not yet validated)."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"lint config {p} not found") from None
-    except OSError as exc:
-        raise InputError(f"cannot read lint config {p}: {exc.strerror}") from None
-    if len(raw) > _MAX_CONFIG_BYTES:
-        raise InputError(f"lint config {p} is larger than {_MAX_CONFIG_BYTES} bytes")
+    raw = read_bounded(p, "lint config", _MAX_CONFIG_BYTES)
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -17,7 +17,6 @@ CHECKSUM_URL_RE = re.compile(
 PS_DOWNLOADERS = frozenset(
     {"invoke-webrequest", "iwr", "invoke-restmethod", "irm", "start-bitstransfer"}
 )
-NATIVE_DOWNLOADERS = frozenset({"curl", "wget", "aria2c", "fetch"})
 EXECUTORS = frozenset(
     {
         "iex",

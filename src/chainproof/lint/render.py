@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from chainproof import __version__
 from chainproof.checks.interface import Severity
 from chainproof.lint.model import SEVERITY_ORDER, Finding
 from chainproof.lint.rules import RULES
+from chainproof.report import sarif as sarif_writer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVEL = {
-    Severity.CRITICAL: "error",
-    Severity.HIGH: "error",
-    Severity.MEDIUM: "warning",
-    Severity.LOW: "note",
-    Severity.INFO: "note",
-}
 #: GitHub ranks security alerts by this CVSS-like number (critical ≥ 9, high ≥ 7, medium ≥ 4).
 _SECURITY_SEVERITY = {
     Severity.CRITICAL: "9.5",
@@ -64,70 +55,50 @@ def to_json(findings: Sequence[Finding], files: Sequence[str]) -> dict[str, Any]
     }
 
 
-def _rule_json(rule_id: str) -> dict[str, Any]:
+def _rule(rule_id: str) -> sarif_writer.Rule:
     rule = RULES[rule_id]
-    return {
-        "id": rule.id,
-        "name": "".join(part.capitalize() for part in rule.name.split("-")),
-        "shortDescription": {"text": rule.title},
-        "fullDescription": {"text": rule.doc},
-        "help": {"text": rule.doc, "markdown": rule.doc},
-        "defaultConfiguration": {"level": _LEVEL[rule.severity]},
-        "properties": {
+    return sarif_writer.Rule(
+        id=rule.id,
+        name="".join(part.capitalize() for part in rule.name.split("-")),
+        short_description=rule.title,
+        full_description=rule.doc,
+        help_text=rule.doc,
+        help_markdown=rule.doc,
+        default_level=sarif_writer.level(rule.severity),
+        properties={
             "tags": ["security", "dockerfile", rule.scope],
             "security-severity": _SECURITY_SEVERITY[rule.severity],
             "precision": "high",
         },
-    }
+    )
 
 
 def sarif(findings: Sequence[Finding]) -> dict[str, Any]:
     rule_ids = sorted({f.rule for f in findings})
     index = {rid: i for i, rid in enumerate(rule_ids)}
-    results = []
-    for f in findings:
-        result: dict[str, Any] = {
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": _LEVEL[f.severity],
-            "message": {"text": f.message},
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": f.file.replace("\\", "/").lstrip("/")},
-                        "region": {
-                            "startLine": max(f.line, 1),
-                            "endLine": max(f.end_line, f.line, 1),
-                        },
-                    }
-                }
-            ],
-            "partialFingerprints": {"chainproofFinding/v1": f"{f.rule}:{f.file}:{f.message}"},
-            "properties": {"security-severity": _SECURITY_SEVERITY[f.severity]},
-        }
-        if f.suppressed is not None:
-            result["suppressions"] = [{"kind": "inSource", "justification": f.suppressed}]
-        results.append(result)
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "chainproof",
-                        "version": __version__,
-                        "rules": [_rule_json(rid) for rid in rule_ids],
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
+    results = [
+        sarif_writer.Result(
+            rule_id=f.rule,
+            rule_index=index[f.rule],
+            level=sarif_writer.level(f.severity),
+            message=f.message,
+            locations=(
+                sarif_writer.Location(
+                    f.file.replace("\\", "/").lstrip("/"),
+                    sarif_writer.Region(max(f.line, 1), max(f.end_line, f.line, 1)),
+                ),
+            ),
+            partial_fingerprints={"chainproofFinding/v1": f"{f.rule}:{f.file}:{f.message}"},
+            properties={"security-severity": _SECURITY_SEVERITY[f.severity]},
+            suppressed=f.suppressed,
+        )
+        for f in findings
+    ]
+    return sarif_writer.sarif_log([_rule(rid) for rid in rule_ids], results)
 
 
 def dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, indent=2, sort_keys=False)
+    return sarif_writer.dumps(document)
 
 
 def at_or_above(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:

@@ -12,7 +12,6 @@ from chainproof.oci.sources.docker_archive import DockerArchiveSource
 from chainproof.oci.sources.layout import LayoutSource
 
 if TYPE_CHECKING:
-    from chainproof.layers.cache import LayerCache
     from chainproof.oci.image import ResolvedTarget
     from chainproof.oci.registry.options import RegistryOptions
     from chainproof.oci.sources.interface import ImageSource
@@ -25,8 +24,9 @@ class OpenOptions:
     platform: str = ""
     all_platforms: bool = False
     registry: RegistryOptions | None = None
-    #: Verified layers to reuse (``chainproof.layers.cache``); None streams every layer.
-    layer_cache: LayerCache | None = None
+    #: Verified layers to reuse: a ``chainproof.layers.cache.LayerCache``; None streams every
+    #: layer. Typed ``object`` so that oci, below layers, does not import it.
+    layer_cache: object | None = None
 
 
 def open_source(reference: references.ImageRef, options: OpenOptions | None = None) -> ImageSource:

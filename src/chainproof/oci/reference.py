@@ -28,8 +28,6 @@ HOST_RE = re.compile(
 )
 MAX_NAME_LENGTH = 255
 
-TRANSPORTS = ("oci", "oci-archive", "docker-archive", "docker")
-
 
 @dataclass(frozen=True)
 class RegistryRef:
@@ -52,9 +50,6 @@ class RegistryRef:
     def identifier(self) -> str:
         """What to ask the registry for: the digest if pinned, else the tag."""
         return str(self.digest) if self.digest else (self.tag or "latest")
-
-    def with_digest(self, digest: Digest) -> RegistryRef:
-        return RegistryRef(self.host, self.repository, self.tag, digest)
 
     def __str__(self) -> str:
         text = self.name

@@ -10,13 +10,13 @@ validation error names the file and the path of the offending key
 from __future__ import annotations
 
 import json
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
+from chainproof._files import read_bounded
 from chainproof.errors import InputError, NotFoundError
 from chainproof.policy.model import PolicyDocument
 
@@ -33,25 +33,14 @@ class PolicyError(InputError):
 
 
 def read_file(path: Path, what: str, max_bytes: int) -> bytes:
-    """The bytes of a regular file, refusing anything else (a FIFO would block forever)."""
+    """The bytes of a regular file (:func:`chainproof._files.read_bounded`), a missing one a
+    NotFoundError, any other refusal a PolicyError."""
     try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise NotFoundError(f"{what} {path}: no such file") from None
-    except OSError as exc:
-        raise PolicyError(f"{what} {path}: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise PolicyError(f"{what} {path}: not a regular file")
-    if info.st_size > max_bytes:
-        raise PolicyError(f"{what} {path}: {info.st_size} bytes exceeds the {max_bytes}-byte limit")
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise PolicyError(f"{what} {path}: {exc.strerror}") from None
-    if len(data) > max_bytes:
-        raise PolicyError(f"{what} {path}: larger than the {max_bytes}-byte limit")
-    return data
+        return read_bounded(path, what, max_bytes)
+    except NotFoundError:
+        raise
+    except InputError as exc:
+        raise PolicyError(str(exc)) from None
 
 
 class _StrictLoader(yaml.SafeLoader):

@@ -194,7 +194,7 @@ class Policy:
 
     def _trust(self, path: str, spec: Signatures) -> TrustInputs:
         from chainproof.trust.interface import IdentityRule, TrustInputs
-        from chainproof.trust.keys import is_file_key, load_key
+        from chainproof.trust.keys.registry import is_file_key, load_key
 
         keys = []
         for i, text in enumerate(spec.keys):

@@ -21,7 +21,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from chainproof import __version__
+from chainproof._version import __version__
 from chainproof.errors import MalformedError
 from chainproof.sbom.model import ComponentType
 

@@ -23,7 +23,7 @@ import io
 import json
 from typing import TYPE_CHECKING, Any
 
-from chainproof import __version__
+from chainproof._version import __version__
 from chainproof.errors import MalformedError
 from chainproof.sbom.cyclonedx import _timestamp, provenance_properties
 from chainproof.sbom.model import ComponentType

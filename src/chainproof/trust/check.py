@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from chainproof.checks.interface import Check, CheckResult, Severity, Status
 from chainproof.errors import Error
-from chainproof.trust.cosign import CosignAttestations, CosignSignatures
+from chainproof.trust.cosign.verify import CosignAttestations, CosignSignatures
+from chainproof.trust.envelopes.intoto import predicate_kind
 from chainproof.trust.interface import SignatureVerification, TrustInputs
-from chainproof.trust.intoto import predicate_kind
-from chainproof.trust.sigstore_bundle import SigstoreBundles
+from chainproof.trust.sigstore.bundle import SigstoreBundles
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -84,7 +84,7 @@ class TrustConfig:
 
 
 def _formats() -> tuple[SignatureFormat, ...]:
-    from chainproof.trust.notation import NotationSignatures
+    from chainproof.trust.notation.verify import NotationSignatures
 
     return (CosignSignatures(), SigstoreBundles(), NotationSignatures(), CosignAttestations())
 

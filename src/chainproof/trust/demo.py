@@ -16,11 +16,11 @@ from chainproof.checks.context import CheckContext
 from chainproof.checks.interface import Status
 from chainproof.oci.sources.interface import RawManifest
 from chainproof.trust.check import SignatureCheck, SignatureRequirement, TrustConfig
+from chainproof.trust.cosign.sign import sign_image
 from chainproof.trust.interface import TrustInputs
-from chainproof.trust.keys import load_key
-from chainproof.trust.overlay import AttachmentOverlay
-from chainproof.trust.sign import sign_image
-from chainproof.trust.signing import generate_hybrid, generate_key, public_pem
+from chainproof.trust.keys.private import generate_hybrid, generate_key, public_pem
+from chainproof.trust.keys.registry import load_key
+from chainproof.trust.publishing.overlay import AttachmentOverlay
 
 if TYPE_CHECKING:
     from chainproof.oci.image import PlatformImage

@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, rsa
 
-from chainproof.trust.keys import VerificationKey
+from chainproof.trust.keys.model import VerificationKey
 
 _CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 MIN_RSA_BITS = 2048

@@ -1,4 +1,4 @@
-"""Extension points of :mod:`chainproof.trust`: signature formats and key backends.
+"""The signature-format extension point of :mod:`chainproof.trust` and what it verifies against.
 
 A :class:`SignatureFormat` finds the signatures attached to an image digest through the
 :class:`~chainproof.oci.sources.interface.ImageSource` API (referrers, tag fallbacks, blobs) and
@@ -6,8 +6,7 @@ verifies each against explicit :class:`TrustInputs`; it never reaches out to the
 trust material. Each signature found yields one :class:`SignatureVerification`, verified or not,
 so a check can count them against a threshold and say why the others failed.
 
-A :class:`KeyBackend` turns a key URI (a file path today; ``pkcs11:``, ``hashivault://`` later)
-into a :class:`VerificationKey`.
+Keys are the other extension point: :mod:`chainproof.trust.keys.interface`.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
 
     from chainproof.oci.digest import Digest
     from chainproof.oci.sources.interface import ImageSource
-    from chainproof.trust.keys import VerificationKey
+    from chainproof.trust.keys.model import VerificationKey
 
 
 @dataclass(frozen=True)
@@ -122,37 +121,3 @@ class SignatureFormat(abc.ABC):
         Expected failures (bad signature, unknown signer, malformed envelope) are results with
         ``verified=False``; only a source that cannot be read raises.
         """
-
-
-class Signer(abc.ABC):
-    """Something that signs with one private key: a key in memory, an HSM object, a KMS key."""
-
-    @property
-    @abc.abstractmethod
-    def public(self) -> VerificationKey:
-        """The matching public key."""
-
-    @property
-    def algorithm(self) -> str:
-        return self.public.algorithm
-
-    @abc.abstractmethod
-    def sign(self, data: bytes) -> bytes:
-        """Sign ``data`` as cosign would for this algorithm (ECDSA signatures DER-encoded)."""
-
-
-class KeyBackend(abc.ABC):
-    """Loads keys named by URI for one scheme."""
-
-    #: URI schemes this backend serves ("" for plain file paths).
-    schemes: tuple[str, ...]
-
-    @abc.abstractmethod
-    def load_public(self, uri: str) -> VerificationKey:
-        """The public key ``uri`` names. Raises an InputError subclass when it cannot."""
-
-    def signer(self, uri: str) -> Signer:
-        """A signer for the private key ``uri`` names (backends that hold private keys)."""
-        from chainproof.errors import UnsupportedError
-
-        raise UnsupportedError(f"{uri}: this key backend cannot sign")

@@ -13,12 +13,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from chainproof.checks.interface import Check, CheckResult, Severity, Status
 from chainproof.vuln.matcher import SEVERITY_ORDER
 from chainproof.vuln.paths import default_path
-from chainproof.vuln.sbom_input import PROP_INSTALLED, SbomComponent
+from chainproof.vuln.sbom_input import as_sbom_components
 from chainproof.vuln.scan import scan_components
 from chainproof.vuln.vex import parse_vex, read_vex
 
@@ -116,20 +116,3 @@ class VulnCheck(Check):
                 f"no known vulnerabilities in {result.components} components",
                 evidence={"notes": result.notes, "db": str(db_path)},
             )
-
-
-def as_sbom_components(items: Iterable[Any]) -> list[SbomComponent]:
-    """What the matcher reads, from the SBOM check's components (or already converted ones).
-
-    A component a later layer removed is passed as not installed, so it is never reported.
-    """
-    out: list[SbomComponent] = []
-    for item in items:
-        if isinstance(item, SbomComponent):
-            out.append(item)
-            continue
-        properties = tuple(item.properties)
-        if not item.present:
-            properties = (*properties, (PROP_INSTALLED, "false"))
-        out.append(SbomComponent(item.name, item.version, item.purl, str(item.type), properties))
-    return out

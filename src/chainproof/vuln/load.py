@@ -106,14 +106,6 @@ def iter_zip(
     yield batch
 
 
-def read_zip(path: Path, source_id: str | None = None) -> FeedBatch:
-    """The whole export as one batch (small exports, tests)."""
-    whole = FeedBatch(source=SourceInfo("osv", source_id or path.name, ""))
-    for part in iter_zip(path, source_id):
-        _merge(whole, part)
-    return whole
-
-
 def read_path(path: Path) -> Iterator[tuple[FeedBatch, str]]:
     """Yield (batch, origin) for a file, a zip export or a directory tree of documents."""
     if not path.exists():

@@ -58,7 +58,6 @@ _SERVER_BUILDS = {
 _DOTNET_RE = re.compile(r"^\.NET (\d+\.\d+)$")
 _POWERSHELL_RE = re.compile(r"^PowerShell (\d+\.\d+)$")
 _KB_RE = re.compile(r"^(?:KB)?(\d{6,8})$", re.IGNORECASE)
-_SEVERITY_ORDER = {"critical": 4, "important": 3, "moderate": 2, "low": 1}
 
 
 @dataclass
@@ -382,10 +381,6 @@ def extract(document: _Document, origin: str) -> FeedBatch:
                     )
                 )
     return batch
-
-
-def severity_rank(msrc_severity: str) -> int:
-    return _SEVERITY_ORDER.get(msrc_severity.lower(), 0)
 
 
 class MsrcCvrfFeed(Feed):

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from chainproof import __version__
+from chainproof._version import __version__
+from chainproof.report import sarif
 
 if TYPE_CHECKING:
     from chainproof.vuln.matcher import Finding, MatchResult
 
 SCAN_SCHEMA = "chainproof.scan/v1"
-_SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+INFORMATION_URI = "https://github.com/chainproof/chainproof"
 
 
 def to_json(result: MatchResult, target: str) -> dict[str, Any]:
@@ -73,55 +74,31 @@ def render_table(result: MatchResult, target: str, *, width: int = 140) -> str:
 
 
 def render_sarif(result: MatchResult, target: str) -> str:
-    rules: dict[str, dict[str, Any]] = {}
-    results: list[dict[str, Any]] = []
+    rules: dict[str, sarif.Rule] = {}
+    results: list[sarif.Result] = []
     for f in result.findings:
         rules.setdefault(
             f.vuln_id,
-            {
-                "id": f.vuln_id,
-                "shortDescription": {"text": f.title or f.vuln_id},
-                "properties": {
+            sarif.Rule(
+                id=f.vuln_id,
+                short_description=f.title or f.vuln_id,
+                properties={
                     "security-severity": f"{f.cvss_score:.1f}" if f.cvss_score else "",
                     "tags": ["security", f.kind],
                 },
-            },
+            ),
         )
         results.append(
-            {
-                "ruleId": f.vuln_id,
-                "level": _SARIF_LEVEL.get(str(f.severity), "warning"),
-                "message": {
-                    "text": f"{f.component} {f.version} is affected by {f.vuln_id}; "
-                    f"fixed by {_fix(f)}"
-                },
-                "locations": [
-                    {
-                        "physicalLocation": {"artifactLocation": {"uri": target}},
-                        "logicalLocations": [{"name": f.purl or f.component}],
-                    }
-                ],
-                "properties": {"ids": list(f.ids), "fixed": f.fixed, "kb": f.kb},
-            }
+            sarif.Result(
+                rule_id=f.vuln_id,
+                level=sarif.level(str(f.severity), default="warning"),
+                message=f"{f.component} {f.version} is affected by {f.vuln_id}; fixed by {_fix(f)}",
+                locations=(sarif.Location(target, logical_name=f.purl or f.component),),
+                properties={"ids": list(f.ids), "fixed": f.fixed, "kb": f.kb},
+            )
         )
-    sarif = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "chainproof",
-                        "version": __version__,
-                        "informationUri": "https://github.com/chainproof/chainproof",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(sarif, indent=2)
+    document = sarif.sarif_log(list(rules.values()), results, information_uri=INFORMATION_URI)
+    return sarif.dumps(document)
 
 
 _CDX_STATE = {

@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chainproof import _jsonutil
-from chainproof.errors import MalformedError, NotFoundError, UnsupportedError
+from chainproof._files import read_bounded
+from chainproof.errors import MalformedError, UnsupportedError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
 PROP_BUILD = "chainproof:windows:build"
@@ -138,10 +140,21 @@ def parse_sbom(data: bytes, origin: str) -> list[SbomComponent]:
 
 
 def read_sbom(path: Path) -> list[SbomComponent]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise NotFoundError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise NotFoundError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_sbom(data, str(path))
+    return parse_sbom(read_bounded(path, "SBOM", MAX_SBOM_BYTES), str(path))
+
+
+def as_sbom_components(items: Iterable[Any]) -> list[SbomComponent]:
+    """What the matcher reads, from the SBOM check's components (or already converted ones).
+
+    A component a later layer removed is passed as not installed, so it is never reported.
+    """
+    out: list[SbomComponent] = []
+    for item in items:
+        if isinstance(item, SbomComponent):
+            out.append(item)
+            continue
+        properties = tuple(item.properties)
+        if not item.present:
+            properties = (*properties, (PROP_INSTALLED, "false"))
+        out.append(SbomComponent(item.name, item.version, item.purl, str(item.type), properties))
+    return out

@@ -66,7 +66,7 @@ def scan_image(
     memory) and match its components, exactly as ``scan --sbom`` would match that SBOM."""
     from chainproof.oci.open import open_target
     from chainproof.sbom.catalog import sbom_for_image
-    from chainproof.vuln.check import as_sbom_components
+    from chainproof.vuln.sbom_input import as_sbom_components
 
     # Fail on a missing database before streaming any layer.
     AdvisoryDB(db_path, create=False).close()

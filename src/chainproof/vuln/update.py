@@ -28,6 +28,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from chainproof._files import creating
 from chainproof._jsonutil import loads_object
 from chainproof.errors import DownloadError, MalformedError
 from chainproof.vuln.db import AdvisoryDB, ImportReport
@@ -239,5 +240,6 @@ def run_update(
                     batch.source = type(batch.source)("osv", label, batch.source.newest)
                 yield batch, origin
 
-    with AdvisoryDB(plan.db_path) as db:
+    # A database this update creates is removed again if the import fails (it would scan clean).
+    with creating(plan.db_path) as path, AdvisoryDB(path) as db:
         return db.import_batches(batches())

@@ -38,30 +38,29 @@ def version_info(data: bytes, what: str) -> dict[str, str]:
         # No pe.close(): with data= there is no mmap to release, and close() runs a full
         # gc.collect() (~20 ms per file).
         pe = pefile.PE(data=data, fast_load=True)
-        if True:
-            pe.parse_data_directories(
-                directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]]
-            )
-            fields: dict[str, str] = {}
-            for info in getattr(pe, "FileInfo", None) or []:
-                for block in info if isinstance(info, list) else [info]:
-                    for table in getattr(block, "StringTable", None) or []:
-                        for key, value in table.entries.items():
-                            name = _decode(key)
-                            if name in FIELDS and name not in fields and _decode(value):
-                                fields[name] = _decode(value)
-            if "FileVersion" not in fields and getattr(pe, "VS_FIXEDFILEINFO", None):
-                fixed = pe.VS_FIXEDFILEINFO[0]
-                fields["FileVersion"] = ".".join(
-                    str(n)
-                    for n in (
-                        fixed.FileVersionMS >> 16,
-                        fixed.FileVersionMS & 0xFFFF,
-                        fixed.FileVersionLS >> 16,
-                        fixed.FileVersionLS & 0xFFFF,
-                    )
+        pe.parse_data_directories(
+            directories=[pefile.DIRECTORY_ENTRY["IMAGE_DIRECTORY_ENTRY_RESOURCE"]]
+        )
+        fields: dict[str, str] = {}
+        for info in getattr(pe, "FileInfo", None) or []:
+            for block in info if isinstance(info, list) else [info]:
+                for table in getattr(block, "StringTable", None) or []:
+                    for key, value in table.entries.items():
+                        name = _decode(key)
+                        if name in FIELDS and name not in fields and _decode(value):
+                            fields[name] = _decode(value)
+        if "FileVersion" not in fields and getattr(pe, "VS_FIXEDFILEINFO", None):
+            fixed = pe.VS_FIXEDFILEINFO[0]
+            fields["FileVersion"] = ".".join(
+                str(n)
+                for n in (
+                    fixed.FileVersionMS >> 16,
+                    fixed.FileVersionMS & 0xFFFF,
+                    fixed.FileVersionLS >> 16,
+                    fixed.FileVersionLS & 0xFFFF,
                 )
-            return fields
+            )
+        return fields
     except (
         pefile.PEFormatError,
         struct.error,

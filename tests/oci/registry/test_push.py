@@ -15,7 +15,8 @@ from chainproof.oci.model import Descriptor
 from chainproof.oci.reference import parse_registry
 from chainproof.oci.registry import RegistryClient, RegistryOptions, RegistrySource
 from chainproof.trust._referrers import fallback_tag, find_referrers
-from chainproof.trust.destination import RegistryDestination, referrer_attachment
+from chainproof.trust.attachment import referrer_attachment
+from chainproof.trust.publishing.destination import RegistryDestination
 from tests.oci.registry import _servers
 from tests.oci.registry.conftest import PASSWORD, USER, TestImages, write_authfile
 
@@ -175,7 +176,7 @@ def test_real_sigstore_bundle_written_as_referrer_verifies_from_the_registry(
 ) -> None:
     """cosign v3's bundle (an attestation of BUNDLE_SUBJECT) through the fallback index."""
     from chainproof.trust.interface import IdentityRule, TrustInputs
-    from chainproof.trust.sigstore_bundle import BUNDLE_ARTIFACT_TYPE, SigstoreBundles
+    from chainproof.trust.sigstore.bundle import BUNDLE_ARTIFACT_TYPE, SigstoreBundles
 
     base = shared_fixtures / "signing" / "cosign-oci-bundle-attestation"
     subject = Descriptor(

@@ -5,9 +5,13 @@ from __future__ import annotations
 from chainproof.audit.storage.interface import LogStore
 
 
+def is_postgres(spec: str) -> bool:
+    return spec.startswith(("postgresql://", "postgres://"))
+
+
 def open_store(spec: str, *, create: bool) -> LogStore:
     """``postgresql://…`` / ``postgres://…`` → PostgreSQL; anything else is a SQLite path."""
-    if spec.startswith(("postgresql://", "postgres://")):
+    if is_postgres(spec):
         from chainproof.audit.storage.postgres import PostgresStore
 
         return PostgresStore(spec, create=create)
@@ -16,4 +20,4 @@ def open_store(spec: str, *, create: bool) -> LogStore:
     return SQLiteStore(spec, create=create)
 
 
-__all__ = ["LogStore", "open_store"]
+__all__ = ["LogStore", "is_postgres", "open_store"]

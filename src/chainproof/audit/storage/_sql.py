@@ -157,10 +157,6 @@ class SQLStore(LogStore):
                 return
             start = int(rows[-1][0]) + 1
 
-    def max_entry_index(self, shard_id: int) -> int | None:
-        rows = self._execute("SELECT MAX(idx) FROM audit_entries WHERE shard_id = ?", (shard_id,))
-        return None if not rows or rows[0][0] is None else int(rows[0][0])
-
     def insert_checkpoint(self, row: CheckpointRow) -> None:
         self._execute(
             "DELETE FROM audit_checkpoints WHERE shard_id = ? AND size = ?",

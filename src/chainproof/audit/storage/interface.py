@@ -104,9 +104,6 @@ class LogStore(abc.ABC):
         """(index, hash) of one level in index order, streamed."""
 
     @abc.abstractmethod
-    def max_entry_index(self, shard_id: int) -> int | None: ...
-
-    @abc.abstractmethod
     def insert_checkpoint(self, row: CheckpointRow) -> None: ...
 
     @abc.abstractmethod

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chainproof import _jsonutil
+from chainproof._files import read_bounded
 from chainproof.errors import AuthError, Error
 from chainproof.oci.reference import DOCKER_HUB
 
@@ -166,9 +167,9 @@ def load_config(path: Path) -> dict[str, Any] | None:
     if not path.is_file():
         return None
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise AuthError(f"cannot read {path}: {exc.strerror}") from None
+        data = read_bounded(path, "auth file", _MAX_AUTHFILE_BYTES)
+    except Error as exc:
+        raise AuthError(str(exc)) from None
     try:
         return _jsonutil.loads_object(data, str(path), max_bytes=_MAX_AUTHFILE_BYTES)
     except Error as exc:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from chainproof import __version__, _jsonutil
+from chainproof import _jsonutil
+from chainproof._version import __version__
 from chainproof.errors import (
     AuthError,
     Error,

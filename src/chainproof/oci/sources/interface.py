@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from types import TracebackType
 
-    from chainproof.layers.cache import LayerCache
     from chainproof.oci.digest import Digest
     from chainproof.oci.model import Descriptor
 
@@ -38,7 +37,8 @@ class ImageSource(abc.ABC):
     location: str
     #: The verified-layer cache the layer pass may consult (``chainproof.layers.cache``);
     #: set by :func:`chainproof.oci.open.open_target` from ``OpenOptions.layer_cache``.
-    layer_cache: LayerCache | None = None
+    #: Typed ``object``: oci sits below layers and never imports it; the layer pass checks it.
+    layer_cache: object | None = None
 
     @abc.abstractmethod
     def resolve(self) -> tuple[RawManifest, Digest | None]:
