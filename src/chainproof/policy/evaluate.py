@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import fnmatch
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -210,12 +211,22 @@ def _denied_by(rule: ComponentRule, component: Component) -> str | None:
     return "denied"
 
 
+@functools.cache
+def _spdx_licensing() -> Any:
+    from license_expression import get_spdx_licensing
+
+    return get_spdx_licensing()  # ~20 ms to build: once per process
+
+
+@functools.lru_cache(maxsize=4096)
 def _license_denied(expression: str, denied: frozenset[str]) -> bool:
     """AND: any denied part denies; OR: denied only when every alternative is."""
-    from license_expression import ExpressionError, get_spdx_licensing
+    if not any(c in expression for c in " ()"):
+        return expression.casefold() in denied  # a plain id: no parse needed
+    from license_expression import ExpressionError
 
     try:
-        parsed = get_spdx_licensing().parse(expression, validate=False)
+        parsed = _spdx_licensing().parse(expression, validate=False)
     except ExpressionError:
         return expression.casefold() in denied
     if parsed is None:
@@ -371,10 +382,14 @@ def _screening_results(policy: Policy, facts: ImageFacts) -> list[CheckResult]:
 # -- Rego ---------------------------------------------------------------------------------
 
 
-def rego_input(facts: ImageFacts, rules: Sequence[str]) -> dict[str, Any]:
-    """The one document every Rego module sees (``docs/policy.md``, "Rego input")."""
+def rego_input(
+    facts: ImageFacts, rules: Sequence[str], keys: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The one document every Rego module sees (``docs/policy.md``, "Rego input"); with
+    ``keys``, only those top-level parts (the rest no module reads)."""
+    wanted = keys if keys is not None else frozenset(_INPUT_PARTS)
     sbom: dict[str, Any] = {"components": []}
-    if facts.sbom is not None:
+    if facts.sbom is not None and "sbom" in wanted:
         sbom["components"] = [
             {
                 "name": c.name,
@@ -388,20 +403,24 @@ def rego_input(facts: ImageFacts, rules: Sequence[str]) -> dict[str, Any]:
             }
             for c in facts.sbom.components
         ]
-    return {
-        "image": {
+    parts: dict[str, Any] = {
+        "image": lambda: {
             "reference": facts.reference,
             "digest": facts.digest,
             "platform": facts.platform,
             "os_version": facts.os_version,
         },
-        "verdict": {"checks": [c.to_json() for c in facts.results]},
-        "config": facts.config,
-        "sbom": sbom,
-        "attestations": list(facts.attestations),
-        "signers": list(facts.signers),
-        "policy": {"rules": list(rules)},
+        "verdict": lambda: {"checks": [c.to_json() for c in facts.results]},
+        "config": lambda: facts.config,
+        "sbom": lambda: sbom,
+        "attestations": lambda: list(facts.attestations),
+        "signers": lambda: list(facts.signers),
+        "policy": lambda: {"rules": list(rules)},
     }
+    return {key: build() for key, build in parts.items() if key in wanted}
+
+
+_INPUT_PARTS = ("image", "verdict", "config", "sbom", "attestations", "signers", "policy")
 
 
 def _rego_results(
@@ -412,10 +431,9 @@ def _rego_results(
     engines = [(name, engine) for name, engine in candidates if engine is not None]
     if not engines:
         return []
-    document = rego_input(facts, requirements.rules)
     out: list[CheckResult] = []
     for rule_name, engine in engines:
-        findings = engine.evaluate(document)
+        findings = engine.evaluate(rego_input(facts, requirements.rules, engine.input_keys))
         packages = sorted({m.package for m in engine.modules})
         for finding in findings:
             deny = finding.kind == "deny"
