@@ -275,7 +275,7 @@ def _real_content_facts(tmp: Path) -> ImageFacts:
     from chainproof.oci.open import open_target
     from chainproof.pipeline.registry import build_checks
     from chainproof.pipeline.run import _facts, _verify_platform
-    from realcontent import real_layout  # type: ignore[import-not-found]
+    from realcontent import real_layout
 
     _root, reference = real_layout(windows=False)
     policy = Policy.from_data(
